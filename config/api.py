@@ -1,0 +1,16 @@
+"""The REST API router: /api/v1/..."""
+
+from rest_framework.routers import DefaultRouter
+
+from wellbeing.api.views import OrgUnitViewSet, PersonViewSet
+
+
+class Router(DefaultRouter):
+    include_root_view = False
+
+
+router = Router(trailing_slash=True)
+router.register("org-units", OrgUnitViewSet, basename="org-unit")
+router.register("people", PersonViewSet, basename="person")
+
+urlpatterns = router.urls

@@ -1,0 +1,253 @@
+"""The access matrix (design/access.md, "Proving it").
+
+Every URL of the site and the API is listed here with the status each principal gets. A URL that
+is not listed fails ``test_it_lists_every_url``, so a later endpoint cannot skip the matrix.
+List endpoints are also checked for returning exactly the rows the table allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import ALL_PRINCIPALS, API_ROLES, USER_ROLES, Org, client_for
+
+LOGIN = "/accounts/login/"
+
+
+@dataclass
+class Entry:
+    """How to reach one URL and what each principal gets (status code, or "login" for a redirect
+    to the log-in page)."""
+
+    expect: dict[str, int | str]
+    kwargs: Callable[[Org], dict] = lambda org: {}
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+    api: bool = False
+
+
+def pages(users: dict[str, int | str], *, default_user: int | str = 200) -> dict[str, int | str]:
+    """Pages: anonymous and API tokens (which pages ignore) go to the log-in page."""
+    expect: dict[str, int | str] = {"anonymous": "login", **dict.fromkeys(API_ROLES, "login")}
+    expect.update(dict.fromkeys(USER_ROLES, default_user))
+    expect.update(users)
+    return expect
+
+
+def api(users: dict[str, int], *, default_user: int = 200, anonymous: int = 401) -> dict[str, int]:
+    expect: dict[str, int] = {"anonymous": anonymous, **dict.fromkeys(USER_ROLES, default_user)}
+    expect.update(users)
+    return expect
+
+
+def colleague(org: Org) -> dict:
+    return {"external_id": org.people["colleague"].external_id}
+
+
+def unit_a(org: Org) -> dict:
+    return {"pk": org.town_a.pk}
+
+
+# Directory roles (access.md: person profile - supervisor reports, counsellor caseload people,
+# lead counsellor all, HR their units, admin all; staff only themselves; leading group none).
+NO_DIRECTORY = {"staff": 403, "outsider": 403, "leading_group": 403}
+
+MATRIX: dict[str, Entry] = {
+    "home": Entry(pages({})),
+    "people": Entry(pages(NO_DIRECTORY)),
+    # The colleague works in A1: visible to A's supervisor, A's HR officer, the lead counsellor and the
+    # administrator; everyone else gets 404, exactly as if the person did not exist.
+    "person": Entry(
+        pages({}, default_user=404)
+        | {"supervisor": 200, "hr_officer": 200, "lead_counsellor": 200, "administrator": 200},
+        kwargs=colleague,
+    ),
+    "accounts:login": Entry({p: 200 for p in ["anonymous", *API_ROLES]} | dict.fromkeys(USER_ROLES, 302)),
+    "accounts:logout": Entry(dict.fromkeys(ALL_PRINCIPALS, 302), method="post"),
+    # Verified users are sent on; users without a device are sent to set one up.
+    "accounts:2fa_verify": Entry(pages({}, default_user=302)),
+    "accounts:2fa_setup": Entry(pages({}, default_user=302)),
+    "set_language": Entry(dict.fromkeys(ALL_PRINCIPALS, 302), method="post", data={"language": "en", "next": "/"}),
+    "api-schema": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 200}, api=True),
+    "api-docs": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 200}, api=True),
+    "org-unit-list": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 403}, api=True),
+    "org-unit-detail": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 403}, kwargs=unit_a, api=True),
+    "person-list": Entry(api(NO_DIRECTORY) | {"api_client": 200, "api_client_no_scope": 403}, api=True),
+    "person-detail": Entry(
+        api({}, default_user=404)
+        | {
+            "supervisor": 200,
+            "hr_officer": 200,
+            "lead_counsellor": 200,
+            "administrator": 200,
+            "api_client": 200,
+            "api_client_no_scope": 404,
+        },
+        kwargs=colleague,
+        api=True,
+    ),
+}
+
+
+def _all_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace: str | None) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = p.namespace
+                walk(p.url_patterns, f"{namespace}:{ns}" if namespace and ns else (ns or namespace))
+            elif isinstance(p, URLPattern):
+                name = p.name or f"<unnamed {p.pattern}>"
+                names.add(f"{namespace}:{name}" if namespace else name)
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_it_lists_every_url():
+    names = _all_url_names()
+    admin_names = {n for n in names if n.startswith("admin:")}
+    missing = names - admin_names - set(MATRIX)
+    assert not missing, f"URLs missing from the access matrix: {sorted(missing)}"
+    stale = set(MATRIX) - names
+    assert not stale, f"Matrix entries for URLs that no longer exist: {sorted(stale)}"
+
+
+CASES = [(name, principal) for name in MATRIX for principal in ALL_PRINCIPALS]
+
+
+@pytest.mark.parametrize(("name", "principal"), CASES, ids=[f"{n}-{p}" for n, p in CASES])
+def test_matrix(org, name, principal):
+    entry = MATRIX[name]
+    assert set(entry.expect) == set(ALL_PRINCIPALS), f"{name}: every principal needs an expectation"
+    client = client_for(org, principal, api=entry.api)
+    url = reverse(name, kwargs=entry.kwargs(org))
+    response = getattr(client, entry.method)(url, entry.data)
+    expected = entry.expect[principal]
+    if expected == "login":
+        assert response.status_code == 302, (url, principal, response.status_code)
+        assert response["Location"].startswith(LOGIN), response["Location"]
+    else:
+        assert response.status_code == expected, (url, principal, response.status_code)
+
+
+# --- The admin: administrators only ---------------------------------------------------------------
+
+
+def _admin_urls(org: Org) -> list[tuple[str, str]]:
+    """Every admin URL name with a concrete URL: changelists and add views, and the change view of
+    an existing row of every registered model."""
+    urls = [("admin:index", reverse("admin:index"))]
+    for model, model_admin in admin.site._registry.items():
+        info = (model._meta.app_label, model._meta.model_name)
+        urls.append((f"admin:{info[0]}_{info[1]}_changelist", reverse(f"admin:{info[0]}_{info[1]}_changelist")))
+        urls.append((f"admin:{info[0]}_{info[1]}_add", reverse(f"admin:{info[0]}_{info[1]}_add")))
+        obj = model._default_manager.first()
+        if obj is not None:
+            for view in ("change", "history"):
+                urls.append(
+                    (f"admin:{info[0]}_{info[1]}_{view}", reverse(f"admin:{info[0]}_{info[1]}_{view}", args=[obj.pk]))
+                )
+    return urls
+
+
+@pytest.mark.parametrize("principal", ALL_PRINCIPALS)
+def test_admin_is_for_administrators_only(org, principal):
+    client = client_for(org, principal)
+    for name, url in _admin_urls(org):
+        response = client.get(url)
+        if principal == "administrator":
+            # Allowed: the page, or 403 where the admin refuses the action itself (no add/delete of
+            # the audit trail, API clients only from the command line).
+            assert response.status_code in (200, 403), (name, url, response.status_code)
+            if response.status_code == 403:
+                assert name.endswith("_add"), (name, url)
+        else:
+            assert response.status_code == 302, (name, url, principal, response.status_code)
+            assert response["Location"].startswith(LOGIN) or "/admin/login/" in response["Location"]
+
+
+def test_every_admin_url_name_is_reachable_only_by_administrators(org):
+    """Admin URLs with other arguments (password change, app index, ...) refuse everyone else too."""
+    names = {n for n in _all_url_names() if n.startswith("admin:")} - PUBLIC_ADMIN_URLS
+    outsider = client_for(org, "staff")
+    urls = [_reverse_with_dummy_args(n) for n in sorted(names) if "<unnamed" not in n]
+    # The admin's unnamed patterns: the catch-all, the object-id shortcut and treebeard's tree views.
+    unnamed = {n for n in names if "<unnamed" in n}
+    assert len(unnamed) == len(UNNAMED_ADMIN_PATHS), f"New unnamed admin URL(s) to list here: {sorted(unnamed)}"
+    for url in urls + UNNAMED_ADMIN_PATHS:
+        name = url
+        response = outsider.get(url)
+        # 405: the admin's log-out answers only POST.
+        assert response.status_code in (302, 404, 405), (name, url, response.status_code)
+        if response.status_code == 302:
+            assert "login" in response["Location"], (name, url)
+
+
+#: django-treebeard's admin serves Django's JavaScript translation catalogue (static UI strings, no
+#: data) without a log-in check; nothing else in the admin may answer anyone but an administrator.
+#: The admin's log-out shows nothing and only ends a session.
+PUBLIC_ADMIN_URLS = {"admin:javascript-catalog", "admin:logout"}
+UNNAMED_ADMIN_PATHS = [
+    "/admin/no-such-page/",
+    "/admin/wellbeing/person/1/",
+    "/admin/wellbeing/orgunit/children/1/",
+    "/admin/wellbeing/orgunit/move/",
+]
+
+
+def _reverse_with_dummy_args(name: str) -> str:
+    from django.urls import NoReverseMatch
+
+    for args in ([], [1], ["wellbeing"], [1, "x"]):
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            continue
+    raise AssertionError(f"Cannot build a URL for {name}")
+
+
+# --- Lists return exactly the rows the table allows -------------------------------------------------
+
+
+def _expected_people(org: Org, principal: str) -> set[str] | None:
+    everyone = {p.external_id for p in org.people.values()}
+    in_a = {
+        p.external_id for p in org.people.values() if p.unit.path.startswith(org.town_a.path)
+    }
+    in_b = {p.external_id for p in org.people.values() if p.unit.path.startswith(org.town_b.path)}
+    return {
+        "supervisor": in_a,
+        "outsider_supervisor": in_b,
+        "counsellor": {org.people["counsellor"].external_id},  # caseload people come with the cases app
+        "lead_counsellor": everyone,
+        "hr_officer": in_a,
+        "administrator": everyone,
+        "api_client": everyone,
+    }.get(principal)
+
+
+@pytest.mark.parametrize("principal", ["supervisor", "outsider_supervisor", "counsellor", "lead_counsellor",
+                                       "hr_officer", "administrator", "api_client"])
+def test_people_api_lists_exactly_the_visible_rows(org, principal):
+    client = client_for(org, principal, api=True)
+    response = client.get(reverse("person-list"), {"page_size": 500})
+    assert response.status_code == 200
+    got = {row["external_id"] for row in response.json()["results"]}
+    assert got == _expected_people(org, principal)
+
+
+@pytest.mark.parametrize("principal", ["supervisor", "outsider_supervisor", "counsellor", "lead_counsellor",
+                                       "hr_officer", "administrator"])
+def test_people_page_lists_exactly_the_visible_rows(org, principal):
+    client = client_for(org, principal)
+    response = client.get(reverse("people"))
+    assert response.status_code == 200
+    got = {p.external_id for p in response.context["page"].object_list}
+    assert got == _expected_people(org, principal)

@@ -1,0 +1,81 @@
+"""Writing the audit trail. Services call ``audit_record`` inside their own transaction."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from wellbeing.models import AuditEvent, Person
+
+#: The client address of the request being served, set by AuditContextMiddleware.
+current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("tanxin_current_ip", default=None)
+
+REDACTED = "[sensitive text changed]"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+def diff(old: dict[str, Any], new: dict[str, Any], *, sensitive: Iterable[str] = ()) -> dict[str, Any]:
+    """Old/new pairs of the fields that changed. Sensitive fields are recorded as changed, never
+    with their text."""
+    sensitive = set(sensitive)
+    changes: dict[str, Any] = {}
+    for key in new:
+        before, after = old.get(key), new[key]
+        if before == after:
+            continue
+        if key in sensitive:
+            changes[key] = REDACTED
+        else:
+            changes[key] = [_jsonable(before), _jsonable(after)]
+    return changes
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    target: models.Model | None = None,
+    subject_person: Person | None = None,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+    target_label: str | None = None,
+) -> AuditEvent:
+    """Append one entry. ``actor`` is a User, an API principal or None (the system)."""
+    user = api_client = None
+    label = "system"
+    if actor is not None:
+        api_client = getattr(actor, "api_client", None)
+        if api_client is not None:
+            label = f"api:{api_client.name}"
+        elif getattr(actor, "is_authenticated", False):
+            user = actor
+            label = actor.get_username()
+    if subject_person is None and isinstance(target, Person):
+        subject_person = target
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_api_client=api_client,
+        actor_label=label[:150],
+        action=action,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None else "",
+        target_label=(target_label if target_label is not None else (str(target) if target is not None else ""))[:200],
+        subject_person=subject_person,
+        changes={k: _jsonable(v) if not isinstance(v, list) else v for k, v in (changes or {}).items()},
+        reason=reason,
+        ip_address=current_ip.get(),
+    )

@@ -1,0 +1,102 @@
+"""Encryption at rest for sensitive free text (talk summaries, case notes, safety plans, answers).
+
+Built on ``cryptography``'s Fernet (AES-128-CBC + HMAC-SHA256, authenticated) and MultiFernet for
+key rotation: ``FIELD_ENCRYPTION_KEYS`` lists keys newest first; the first encrypts, every key
+decrypts, and ``manage.py rotate_encryption_keys`` re-encrypts existing rows with the first key.
+
+A value that no configured key can decrypt raises ``DecryptionError``: ciphertext is never handed
+back as if it were text. (Libraries that fall back to returning the stored value were rejected for
+that reason; see docs/security.md.)
+"""
+
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.db import models
+from django.dispatch import receiver
+
+
+class DecryptionError(Exception):
+    """Stored ciphertext could not be decrypted with any configured key."""
+
+
+@lru_cache(maxsize=1)
+def _fernet() -> MultiFernet:
+    keys = [k.strip() for k in settings.FIELD_ENCRYPTION_KEYS if k.strip()]
+    if not keys:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is empty: sensitive text cannot be stored.")
+    try:
+        return MultiFernet([Fernet(k.encode()) for k in keys])
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key "
+            "(generate one with: python manage.py generate_encryption_key)."
+        ) from exc
+
+
+@receiver(setting_changed)
+def _reset_keys(*, setting, **kwargs):
+    if setting == "FIELD_ENCRYPTION_KEYS":
+        _fernet.cache_clear()
+
+
+def encrypt_text(value: str) -> str:
+    return _fernet().encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def decrypt_text(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except (InvalidToken, UnicodeEncodeError) as exc:
+        raise DecryptionError(
+            "Stored sensitive text could not be decrypted with the configured keys (wrong or missing key)."
+        ) from exc
+
+
+def rotate_token(token: str) -> str:
+    """Re-encrypt one stored token with the newest key."""
+    try:
+        return _fernet().rotate(token.encode("ascii")).decode("ascii")
+    except InvalidToken as exc:
+        raise DecryptionError("A stored value could not be decrypted for rotation.") from exc
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode("ascii")
+
+
+class EncryptedTextField(models.TextField):
+    """A TextField stored encrypted. It cannot be searched or filtered on (except ``isnull``)."""
+
+    description = "Encrypted text"
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None:
+            return None
+        return encrypt_text(str(value))
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return decrypt_text(value)
+
+    def get_lookup(self, lookup_name):
+        if lookup_name != "isnull":
+            raise TypeError(f"Encrypted fields cannot be filtered with '{lookup_name}'.")
+        return super().get_lookup(lookup_name)
+
+
+def encrypted_fields():
+    """Every (model, [field names]) pair holding encrypted text, across installed apps."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_models():
+        names = [f.attname for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if names:
+            found.append((model, names))
+    return found

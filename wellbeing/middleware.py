@@ -1,0 +1,122 @@
+"""Session time-outs, two-factor enforcement and the audit context."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wellbeing.audit import current_ip
+
+SESSION_STARTED = "tanxin_started_at"
+SESSION_LAST_SEEN = "tanxin_last_seen_at"
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class AuditContextMiddleware:
+    """Makes the client address available to audit_record() for the length of the request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_ip.set(request.META.get("REMOTE_ADDR"))
+        try:
+            return self.get_response(request)
+        finally:
+            current_ip.reset(token)
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session after SESSION_IDLE_TIMEOUT without a request, and in any case after
+    SESSION_ABSOLUTE_TIMEOUT since log-in (automatic log-off)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "HTTP_AUTHORIZATION" not in request.META:
+            now = timezone.now().timestamp()
+            started = request.session.get(SESSION_STARTED)
+            last_seen = request.session.get(SESSION_LAST_SEEN)
+            if started is None:
+                request.session[SESSION_STARTED] = started = now
+            idle = last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT.total_seconds()
+            too_old = now - started > settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
+            if idle or too_old:
+                from wellbeing.audit import audit_record
+                from wellbeing.models import AuditEvent
+
+                audit_record(
+                    actor=user,
+                    action=AuditEvent.Action.SESSION_EXPIRED,
+                    reason="idle" if idle else "absolute",
+                )
+                logout(request)
+                if _is_api(request):
+                    return JsonResponse(
+                        {"message": _("Your session has expired. Please log in again."), "errors": {}}, status=403
+                    )
+                messages.info(request, _("Your session has expired. Please log in again."))
+                return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.path}")
+            request.session[SESSION_LAST_SEEN] = now
+        return self.get_response(request)
+
+
+#: Paths a user may reach before passing two-factor log-in.
+TWO_FACTOR_EXEMPT_NAMES = {"accounts:login", "accounts:logout", "accounts:2fa_verify", "accounts:2fa_setup"}
+
+
+class TwoFactorRequiredMiddleware:
+    """Users whose roles require TOTP (or who enrolled a device) must verify before anything else.
+
+    Runs after django_otp's OTPMiddleware, which sets ``user.is_verified()``.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and "HTTP_AUTHORIZATION" not in request.META
+            and not user.is_verified()
+            and not self._exempt(request)
+        ):
+            from django_otp import user_has_device
+
+            from wellbeing import policy
+
+            if policy.requires_two_factor(user):
+                if _is_api(request):
+                    return JsonResponse(
+                        {"message": _("Two-factor verification is required."), "errors": {}}, status=403
+                    )
+                target = "accounts:2fa_verify" if user_has_device(user) else "accounts:2fa_setup"
+                return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+        return self.get_response(request)
+
+    @staticmethod
+    def _exempt(request) -> bool:
+        if request.path.startswith(settings.STATIC_URL) or request.path.startswith("/i18n/"):
+            return True
+        match = getattr(request, "resolver_match", None)
+        if match is None:
+            from django.urls import Resolver404, resolve
+
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return False
+        return match.view_name in TWO_FACTOR_EXEMPT_NAMES

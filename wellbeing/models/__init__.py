@@ -1,0 +1,19 @@
+"""Core data: the org tree, people, roles, API clients and the audit trail."""
+
+from wellbeing.models.api_clients import ApiClient, Scope
+from wellbeing.models.audit import AuditEvent
+from wellbeing.models.base import TimeStampedModel
+from wellbeing.models.org import OrgUnit, Person
+from wellbeing.models.roles import Role, RoleAssignment, RoleSecurityPolicy
+
+__all__ = [
+    "ApiClient",
+    "AuditEvent",
+    "OrgUnit",
+    "Person",
+    "Role",
+    "RoleAssignment",
+    "RoleSecurityPolicy",
+    "Scope",
+    "TimeStampedModel",
+]

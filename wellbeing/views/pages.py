@@ -1,0 +1,58 @@
+"""The core's pages: each role's home, the people directory and a person's profile."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from wellbeing import policy, selectors
+from wellbeing.forms import PersonSearchForm
+from wellbeing.models import Role
+
+
+@require_GET
+@login_required
+def home(request):
+    access = policy.access_for(request.user)
+    context = {"access": access, "roles": [Role(r) for r in sorted(access.roles)]}
+    if access.person is not None:
+        context["me"] = access.person
+    if access.has(Role.SUPERVISOR, Role.HR_OFFICER):
+        reports = (
+            selectors.person_list_for_user(user=request.user).active().exclude(pk=getattr(access.person, "pk", None))
+        )
+        context["reports_count"] = reports.count()
+        context["reports"] = list(reports[:10])
+        context["scope_units"] = access.units_for(Role.SUPERVISOR, Role.HR_OFFICER)
+    if policy.can(request.user, "stats.view"):
+        context["headcounts"] = selectors.headcount_by_top_unit(user=request.user)
+    context["can_admin"] = policy.can(request.user, "admin.access")
+    return render(request, "wellbeing/home.html", context)
+
+
+@require_GET
+@login_required
+def person_directory(request):
+    if not policy.can(request.user, "person.directory"):
+        raise PermissionDenied
+    form = PersonSearchForm(request.GET or None)
+    people = selectors.person_list_for_user(user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        people = selectors.person_list_for_user(
+            user=request.user,
+            filters=selectors.PersonFilters(unit=data["unit"], status=data["status"] or None, search=data["q"] or None),
+        )
+    elif form.is_bound:
+        people = people.none()
+    page = Paginator(people, 25).get_page(request.GET.get("page"))
+    template = "wellbeing/_people_table.html" if request.htmx else "wellbeing/people.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+@require_GET
+@login_required
+def person_detail(request, external_id: str):
+    person = selectors.person_get_for_user(user=request.user, external_id=external_id)
+    return render(request, "wellbeing/person.html", {"person": person})
