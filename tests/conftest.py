@@ -66,9 +66,7 @@ def org(db) -> Org:
 
     users, people = {}, {}
     users["supervisor"], people["supervisor"] = _user_with_person("supervisor", town_a, "张主任")
-    users["staff"], people["staff"] = _user_with_person(
-        "staff", section_a1, "王静", manager=people["supervisor"]
-    )
+    users["staff"], people["staff"] = _user_with_person("staff", section_a1, "王静", manager=people["supervisor"])
     people["colleague"] = make_person(section_a1, full_name="李明", external_id="EX-colleague")
     users["outsider_supervisor"], people["outsider_supervisor"] = _user_with_person(
         "outsider_supervisor", town_b, "赵主任"

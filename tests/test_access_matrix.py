@@ -67,7 +67,7 @@ MATRIX: dict[str, Entry] = {
         | {"supervisor": 200, "hr_officer": 200, "lead_counsellor": 200, "administrator": 200},
         kwargs=colleague,
     ),
-    "accounts:login": Entry({p: 200 for p in ["anonymous", *API_ROLES]} | dict.fromkeys(USER_ROLES, 302)),
+    "accounts:login": Entry(dict.fromkeys(["anonymous", *API_ROLES], 200) | dict.fromkeys(USER_ROLES, 302)),
     "accounts:logout": Entry(dict.fromkeys(ALL_PRINCIPALS, 302), method="post"),
     # Verified users are sent on; users without a device are sent to set one up.
     "accounts:2fa_verify": Entry(pages({}, default_user=302)),
@@ -144,7 +144,7 @@ def _admin_urls(org: Org) -> list[tuple[str, str]]:
     """Every admin URL name with a concrete URL: changelists and add views, and the change view of
     an existing row of every registered model."""
     urls = [("admin:index", reverse("admin:index"))]
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
         urls.append((f"admin:{info[0]}_{info[1]}_changelist", reverse(f"admin:{info[0]}_{info[1]}_changelist")))
         urls.append((f"admin:{info[0]}_{info[1]}_add", reverse(f"admin:{info[0]}_{info[1]}_add")))
@@ -218,9 +218,7 @@ def _reverse_with_dummy_args(name: str) -> str:
 
 def _expected_people(org: Org, principal: str) -> set[str] | None:
     everyone = {p.external_id for p in org.people.values()}
-    in_a = {
-        p.external_id for p in org.people.values() if p.unit.path.startswith(org.town_a.path)
-    }
+    in_a = {p.external_id for p in org.people.values() if p.unit.path.startswith(org.town_a.path)}
     in_b = {p.external_id for p in org.people.values() if p.unit.path.startswith(org.town_b.path)}
     return {
         "supervisor": in_a,
@@ -233,8 +231,10 @@ def _expected_people(org: Org, principal: str) -> set[str] | None:
     }.get(principal)
 
 
-@pytest.mark.parametrize("principal", ["supervisor", "outsider_supervisor", "counsellor", "lead_counsellor",
-                                       "hr_officer", "administrator", "api_client"])
+@pytest.mark.parametrize(
+    "principal",
+    ["supervisor", "outsider_supervisor", "counsellor", "lead_counsellor", "hr_officer", "administrator", "api_client"],
+)
 def test_people_api_lists_exactly_the_visible_rows(org, principal):
     client = client_for(org, principal, api=True)
     response = client.get(reverse("person-list"), {"page_size": 500})
@@ -243,8 +243,9 @@ def test_people_api_lists_exactly_the_visible_rows(org, principal):
     assert got == _expected_people(org, principal)
 
 
-@pytest.mark.parametrize("principal", ["supervisor", "outsider_supervisor", "counsellor", "lead_counsellor",
-                                       "hr_officer", "administrator"])
+@pytest.mark.parametrize(
+    "principal", ["supervisor", "outsider_supervisor", "counsellor", "lead_counsellor", "hr_officer", "administrator"]
+)
 def test_people_page_lists_exactly_the_visible_rows(org, principal):
     client = client_for(org, principal)
     response = client.get(reverse("people"))

@@ -79,3 +79,21 @@ def audit_record(
         reason=reason,
         ip_address=current_ip.get(),
     )
+
+
+def audit_sensitive_read(
+    *, actor, target: models.Model, fields: Iterable[str], subject_person: Person | None = None, reason: str = ""
+) -> AuditEvent:
+    """Record that ``actor`` was shown the sensitive text in ``fields`` of ``target``.
+
+    Selectors that return sensitive text call this (PIPL §51; HIPAA §164.312(b)); the entry names
+    the fields, never their content.
+    """
+    return audit_record(
+        actor=actor,
+        action=AuditEvent.Action.SENSITIVE_READ,
+        target=target,
+        subject_person=subject_person,
+        changes={"fields": sorted(fields)},
+        reason=reason,
+    )

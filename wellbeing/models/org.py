@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
 from wellbeing.models.base import TimeStampedModel
@@ -23,7 +24,7 @@ class OrgUnit(MP_Node, TimeStampedModel):
     code = models.CharField(_("code"), max_length=64, unique=True, help_text=_("The HR system's key for the unit."))
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("org unit", "in use"), default=True)
 
     node_order_by = ["code"]
 

@@ -1,0 +1,103 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import make_person
+
+HOME_SECTIONS = {
+    "staff": ["my-profile"],
+    "supervisor": ["my-profile", "my-reports"],
+    "hr_officer": ["my-profile", "my-reports"],
+    "counsellor": ["my-profile"],
+    "lead_counsellor": ["my-profile", "headcounts"],
+    "leading_group": ["my-profile", "headcounts"],
+    "administrator": ["my-profile", "headcounts", "admin-links"],
+}
+
+
+@pytest.mark.parametrize("principal", list(HOME_SECTIONS))
+@pytest.mark.parametrize(("language", "marker"), [("en", "Your roles"), ("zh-hans", "我的角色")])
+def test_each_role_has_a_home_page_in_both_languages(as_principal, principal, language, marker):
+    client = as_principal(principal)
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    html = client.get("/").content.decode()
+    assert marker in html
+    for section in HOME_SECTIONS[principal]:
+        assert f'data-testid="{section}"' in html
+    for section in {"my-reports", "headcounts", "admin-links"} - set(HOME_SECTIONS[principal]):
+        assert f'data-testid="{section}"' not in html
+
+
+def test_the_navigation_follows_the_roles(as_principal):
+    staff_nav = as_principal("staff").get("/").context["nav_items"]
+    admin_nav = as_principal("administrator").get("/").context["nav_items"]
+    assert [str(label) for label, _ in staff_nav] == ["Home", "API"]
+    assert [str(label) for label, _ in admin_nav] == ["Home", "People", "API", "Administration"]
+
+
+def test_the_leading_group_sees_suppressed_small_counts(as_principal, org):
+    for _ in range(5):
+        make_person(org.section_b1)
+    rows = {row["unit"].code: row["count"] for row in as_principal("leading_group").get("/").context["headcounts"]}
+    assert rows["B"] == 7  # outsider supervisor + outsider + 5 new people
+    assert rows["A"] is None  # 4 people: withheld (k >= 5)
+
+
+def test_the_directory_searches_by_name_and_unit(as_principal, org):
+    client = as_principal("lead_counsellor")
+    got = client.get("/people/", {"q": "王静"}).context["page"].object_list
+    assert [p.external_id for p in got] == ["EX-staff"]
+    got = client.get("/people/", {"unit": org.town_b.pk}).context["page"].object_list
+    assert {p.external_id for p in got} == {"EX-outsider", "EX-outsider_supervisor"}
+
+
+def test_the_directory_answers_htmx_with_just_the_table(as_principal):
+    response = as_principal("lead_counsellor").get("/people/", {"q": "王"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<table" in html and '<nav class="navbar' not in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"unit": "999999"}, {"unit": "abc"}, {"q": "王\x00"}, {"q": "王" * 101}, {"status": "retired"}, {"page": "x"}],
+    ids=["unknown-unit", "unit-not-int", "nul", "too-long", "bad-status", "bad-page"],
+)
+def test_bad_directory_input_is_a_form_error(as_principal, params):
+    response = as_principal("lead_counsellor").get("/people/", params)
+    assert response.status_code == 200
+    if "page" not in params:
+        assert response.context["form"].errors
+        assert list(response.context["page"].object_list) == []
+
+
+def test_the_directory_has_a_fixed_number_of_queries(as_principal, org):
+    client = as_principal("lead_counsellor")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/people/").status_code == 200
+        return len(ctx)
+
+    count()
+    few = count()
+    for _ in range(50):
+        make_person(org.section_a1)
+    assert count() == few
+
+
+def test_a_person_sees_everything_recorded_about_themselves(as_principal):
+    html = as_principal("staff").get("/people/EX-staff/").content.decode()
+    assert "王静" in html and "张主任" in html  # their manager
+
+
+def test_the_site_works_offline_with_local_assets(as_principal):
+    html = as_principal("staff").get("/").content.decode()
+    assert "/static/vendor/bootstrap-5.3.8/bootstrap.min.css" in html
+    assert "/static/vendor/htmx-2.0.7/htmx.min.js" in html
+    assert "https://" not in html
+
+
+def test_pages_are_built_for_phones(as_principal):
+    html = as_principal("staff").get("/").content.decode()
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
+    assert "navbar-toggler" in html  # the menu collapses on narrow screens
