@@ -1,11 +1,14 @@
 """Admin for reference data and accounts. Writes with rules go through the services."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from wellbeing import services
+from wellbeing.audit import audit_record, diff
 from wellbeing.models import ApiClient, AuditEvent, OrgUnit, Person, RoleAssignment, RoleSecurityPolicy
 from wellbeing.services import PERSON_FIELDS
 
@@ -19,9 +22,47 @@ class OrgUnitAdmin(TreeAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        # treebeard's form places the node in the tree; the change is audited here, inside the
+        # transaction the admin opens for each save.
+        def snapshot(unit: OrgUnit) -> dict:
+            parent = OrgUnit.objects.get_parent(unit)
+            return {
+                "code": unit.code,
+                "name": unit.name,
+                "kind": unit.kind,
+                "is_active": unit.is_active,
+                "parent": parent.code if parent else None,
+            }
+
+        old = snapshot(OrgUnit.objects.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+        changes = diff(old, snapshot(OrgUnit.objects.get(pk=obj.pk)))
+        if changes:
+            audit_record(
+                actor=request.user,
+                action=AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
+                target=obj,
+                changes=changes,
+            )
+
+
+class PersonAdminForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = ["external_id", *PERSON_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        # Marking someone as left without a date means "as of today" (the service does the same).
+        if data.get("status") == Person.Status.LEFT and not data.get("left_on"):
+            data["left_on"] = timezone.localdate()
+        return data
+
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
+    form = PersonAdminForm
     list_display = ["full_name", "external_id", "unit", "position", "status"]
     list_filter = ["status", "gender"]
     search_fields = ["full_name", "external_id"]
@@ -39,7 +80,10 @@ class PersonAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in PERSON_FIELDS if f in form.cleaned_data}
         if change:
-            services.person_update(actor=request.user, person=obj, **data)
+            leaving = data.get("status") == Person.Status.LEFT and form.initial.get("status") != Person.Status.LEFT
+            person = services.person_update(actor=request.user, person=obj, **data)
+            if leaving:
+                services.person_mark_left(actor=request.user, person=person, left_on=person.left_on)
         else:
             created = services.person_create(
                 actor=request.user,
@@ -49,8 +93,21 @@ class PersonAdmin(admin.ModelAdmin):
             obj.pk = created.pk
 
 
+class RoleAssignmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = RoleAssignment
+        fields = ["user", "role", "unit", "valid_from", "valid_until"]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and not data.get("valid_until"):
+            self.add_error("valid_until", _("To end this role, give its last day."))
+        return data
+
+
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(admin.ModelAdmin):
+    form = RoleAssignmentAdminForm
     list_display = ["user", "role", "unit", "valid_from", "valid_until"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__person__full_name"]

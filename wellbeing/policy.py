@@ -248,14 +248,6 @@ def _person_directory(access: Access, obj) -> bool:
     ) or access.has_scope(Scope.PEOPLE_READ)
 
 
-@register_rule("person.view_contact")
-def _person_contact(access: Access, person) -> bool:
-    """E-mail, phone and date of birth: the person, HR, administrators and HR systems."""
-    if access.has(Role.ADMINISTRATOR, Role.HR_OFFICER) or access.has_scope(Scope.PEOPLE_READ):
-        return True
-    return access.person is not None and person is not None and access.person.pk == person.pk
-
-
 @register_rule("admin.access")
 def _admin_access(access: Access, obj) -> bool:
     return access.has(Role.ADMINISTRATOR)

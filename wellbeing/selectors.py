@@ -38,6 +38,8 @@ def person_list_for_user(*, user, filters: PersonFilters | None = None) -> Query
 
 def person_get_for_user(*, user, external_id: str) -> Person:
     """One person, or Http404 when they do not exist *or* the user may not see them."""
+    if "\x00" in external_id or len(external_id) > Person._meta.get_field("external_id").max_length:
+        raise Http404  # cannot exist (and PostgreSQL refuses NUL bytes in text)
     return policy.get_person_or_404(user, external_id=external_id)
 
 

@@ -85,6 +85,12 @@ def test_the_directory_has_a_fixed_number_of_queries(as_principal, org):
     assert count() == few
 
 
+def test_an_impossible_external_id_is_a_404(as_principal):
+    client = as_principal("lead_counsellor")
+    assert client.get("/people/EX-staff%00/").status_code == 404
+    assert client.get("/people/" + "x" * 65 + "/").status_code == 404
+
+
 def test_a_person_sees_everything_recorded_about_themselves(as_principal):
     html = as_principal("staff").get("/people/EX-staff/").content.decode()
     assert "王静" in html and "张主任" in html  # their manager
