@@ -32,9 +32,18 @@ class TokenForm(forms.Form):
         return self.cleaned_data["token"].strip()
 
 
+class OrgUnitChoiceField(forms.ModelChoiceField):
+    """Units in tree order, indented by depth, so same-named sections in different towns differ."""
+
+    def label_from_instance(self, obj: OrgUnit) -> str:
+        return "\u3000" * (obj.depth - 1) + obj.name
+
+
 class PersonSearchForm(forms.Form):
     q = forms.CharField(label=_("Name or ID"), max_length=100, required=False)
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.order_by("path"), required=False)
+    unit = OrgUnitChoiceField(
+        label=_("Unit"), queryset=OrgUnit.objects.order_by("path"), required=False, empty_label=_("Any unit")
+    )
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("Any status")), *Person.Status.choices], required=False
     )
