@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from wellbeing.api.followups import FollowUpViewSet
 from wellbeing.api.views import OrgUnitViewSet, PersonViewSet
 
 
@@ -12,5 +13,6 @@ class Router(DefaultRouter):
 router = Router(trailing_slash=True)
 router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("people", PersonViewSet, basename="person")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 
 urlpatterns = router.urls

@@ -11,10 +11,18 @@ app = Celery("tanxin")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-app.conf.beat_schedule = {
+
+@app.on_after_configure.connect
+def schedule_periodic_tasks(sender, **kwargs):
+    from django.conf import settings
+
+    # The overdue scan (every minute by default). Idempotent: a second beat sends nothing twice.
+    sender.add_periodic_task(
+        settings.FOLLOWUP_SCAN_SECONDS, sender.signature("wellbeing.scan_followups"), name="wellbeing.scan_followups"
+    )
     # Expired sessions are deleted nightly so a stolen cookie cannot outlive its timeout in the table.
-    "wellbeing.purge_expired_sessions": {
-        "task": "wellbeing.purge_expired_sessions",
-        "schedule": crontab(hour=3, minute=15),
-    },
-}
+    sender.add_periodic_task(
+        crontab(hour=3, minute=15),
+        sender.signature("wellbeing.purge_expired_sessions"),
+        name="wellbeing.purge_expired_sessions",
+    )

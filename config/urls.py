@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("", include("wellbeing.urls")),
     path("accounts/", include("wellbeing.urls_accounts")),
+    path("follow-ups/", include("wellbeing.urls_followups")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),

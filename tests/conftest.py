@@ -19,7 +19,7 @@ Principals (the three-person pattern, widened to every role):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.test import Client
@@ -29,7 +29,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, make_person, make_unit
 from wellbeing import services
-from wellbeing.models import OrgUnit, Person, Role
+from wellbeing.models import FollowUp, OrgUnit, Person, Role
 
 ROLE_FROM = date(2020, 1, 1)
 
@@ -46,6 +46,7 @@ class Org:
     people: dict[str, Person]
     users: dict[str, object]
     tokens: dict[str, str]
+    followups: dict[str, FollowUp]
 
 
 def _user_with_person(name: str, unit: OrgUnit, full_name: str, **person_fields):
@@ -89,10 +90,30 @@ def org(db) -> Org:
     ]:
         services.role_assign(actor=None, user=users[name], role=role, unit=unit, valid_from=ROLE_FROM)
 
+    far = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)  # never due during a test unless a test moves it
+    followups = {
+        "staff_task": services.followup_create(
+            actor=None,
+            owner=users["staff"],
+            title="约定事项",
+            kind=FollowUp.Kind.TALK_ACTION,
+            due_at=far,
+            person=people["staff"],
+        ),
+        "case_contact": services.followup_create(
+            actor=None,
+            owner=users["counsellor"],
+            title="个案回访",
+            kind=FollowUp.Kind.CASE_CONTACT,
+            due_at=far,
+            person=people["colleague"],
+        ),
+    }
+
     tokens = {}
     _, tokens["api_client"] = services.api_client_create(actor=None, name="hr-sync", scopes="people:read,org:read")
     _, tokens["api_client_no_scope"] = services.api_client_create(actor=None, name="leave-only", scopes="leave:read")
-    return Org(county, town_a, section_a1, town_b, section_b1, office, counselling, people, users, tokens)
+    return Org(county, town_a, section_a1, town_b, section_b1, office, counselling, people, users, tokens, followups)
 
 
 USER_ROLES = [

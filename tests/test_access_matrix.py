@@ -27,7 +27,7 @@ class Entry:
     expect: dict[str, int | str]
     kwargs: Callable[[Org], dict] = lambda org: {}
     method: str = "get"
-    data: dict = field(default_factory=dict)
+    data: dict | Callable[[Org], dict] = field(default_factory=dict)
     api: bool = False
 
 
@@ -53,6 +53,23 @@ def unit_a(org: Org) -> dict:
     return {"pk": org.town_a.pk}
 
 
+def staff_task(org: Org) -> dict:
+    return {"pk": org.followups["staff_task"].pk}
+
+
+def snooze_data(org: Org) -> dict:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return {"until": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"), "reason": "出差"}
+
+
+# Follow-ups (access.md): the owner, and the supervisor of the owner's unit (not counselling work).
+FOLLOWUP_PAGE = pages({}, default_user=404) | {"staff": 200, "supervisor": 200}
+FOLLOWUP_ACTION = pages({}, default_user=404) | {"staff": 302, "supervisor": 302}
+FOLLOWUP_API = api({}, default_user=404) | {"staff": 200, "supervisor": 200, **dict.fromkeys(API_ROLES, 403)}
+
 # Directory roles (access.md: person profile - supervisor reports, counsellor caseload people,
 # lead counsellor all, HR their units, admin all; staff only themselves; leading group none).
 NO_DIRECTORY = {"staff": 403, "outsider": 403, "leading_group": 403}
@@ -73,6 +90,22 @@ MATRIX: dict[str, Entry] = {
     "accounts:2fa_verify": Entry(pages({}, default_user=302)),
     "accounts:2fa_setup": Entry(pages({}, default_user=302)),
     "set_language": Entry(dict.fromkeys(ALL_PRINCIPALS, 302), method="post", data={"language": "en", "next": "/"}),
+    "followups:mine": Entry(pages({})),
+    "followups:team": Entry(
+        pages({}, default_user=403) | {"supervisor": 200, "outsider_supervisor": 200, "lead_counsellor": 200}
+    ),
+    "followups:detail": Entry(FOLLOWUP_PAGE, kwargs=staff_task),
+    "followups:complete": Entry(FOLLOWUP_ACTION, kwargs=staff_task, method="post"),
+    "followups:snooze": Entry(FOLLOWUP_ACTION, kwargs=staff_task, method="post", data=snooze_data),
+    "followups:acknowledge": Entry(FOLLOWUP_ACTION, kwargs=staff_task, method="post"),
+    "inbox": Entry(pages({})),
+    "inbox-read": Entry(pages({}, default_user=302), method="post"),
+    # Monitoring: public, and says only how long ago the scan ran (503 here: no scan has run yet).
+    "health": Entry(dict.fromkeys(ALL_PRINCIPALS, 503)),
+    "follow-up-list": Entry(api({}) | dict.fromkeys(API_ROLES, 403), api=True),
+    "follow-up-detail": Entry(FOLLOWUP_API, kwargs=staff_task, api=True),
+    "follow-up-complete": Entry(FOLLOWUP_API, kwargs=staff_task, method="post", api=True),
+    "follow-up-snooze": Entry(FOLLOWUP_API, kwargs=staff_task, method="post", data=snooze_data, api=True),
     "api-schema": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 200}, api=True),
     "api-docs": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 200}, api=True),
     "org-unit-list": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 403}, api=True),
@@ -128,7 +161,10 @@ def test_matrix(org, name, principal):
     assert set(entry.expect) == set(ALL_PRINCIPALS), f"{name}: every principal needs an expectation"
     client = client_for(org, principal, api=entry.api)
     url = reverse(name, kwargs=entry.kwargs(org))
-    response = getattr(client, entry.method)(url, entry.data)
+    data = entry.data(org) if callable(entry.data) else entry.data
+    response = getattr(client, entry.method)(
+        url, data, **({"format": "json"} if entry.api and entry.method == "post" else {})
+    )
     expected = entry.expect[principal]
     if expected == "login":
         assert response.status_code == 302, (url, principal, response.status_code)
@@ -143,7 +179,7 @@ def test_matrix(org, name, principal):
 def _admin_urls(org: Org) -> list[tuple[str, str]]:
     """Every admin URL name with a concrete URL: changelists and add views, and the change view of
     an existing row of every registered model."""
-    urls = [("admin:index", reverse("admin:index"))]
+    urls = [("admin:index", reverse("admin:index")), ("admin:pipeline", reverse("admin:pipeline"))]
     for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
         urls.append((f"admin:{info[0]}_{info[1]}_changelist", reverse(f"admin:{info[0]}_{info[1]}_changelist")))

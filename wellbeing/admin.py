@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
@@ -9,7 +10,18 @@ from treebeard.forms import movenodeform_factory
 
 from wellbeing import services
 from wellbeing.audit import audit_record, diff
-from wellbeing.models import ApiClient, AuditEvent, OrgUnit, Person, RoleAssignment, RoleSecurityPolicy
+from wellbeing.models import (
+    ApiClient,
+    AuditEvent,
+    Delivery,
+    OrgUnit,
+    Person,
+    ReminderPolicy,
+    RoleAssignment,
+    RoleSecurityPolicy,
+    Unavailability,
+    WebhookEndpoint,
+)
 from wellbeing.services import PERSON_FIELDS
 
 
@@ -178,3 +190,63 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "grace", "escalation_delay", "repeat_interval", "acknowledge_within"]
+
+
+@admin.register(Unavailability)
+class UnavailabilityAdmin(admin.ModelAdmin):
+    list_display = ["user", "starts_at", "ends_at", "delegate", "note"]
+    autocomplete_fields = ["user", "delegate"]
+    search_fields = ["user__username", "user__person__full_name"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ["name", "format", "unit", "min_tier", "include_clinical", "is_active"]
+    raw_id_fields = ["unit"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """Messages sent and failed. Shows where and whether, never what (titles stay in the inbox)."""
+
+    list_display = ["created_at", "channel", "recipient", "endpoint", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "channel"]
+    readonly_fields = [
+        "key",
+        "channel",
+        "recipient",
+        "endpoint",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+    exclude = ["reminders", "scan", "lease_until"]
+    list_select_related = ["recipient", "endpoint"]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Retry the selected failed deliveries"))
+    def retry(self, request, queryset):
+        from wellbeing.followups.delivery import retry_failed
+        from wellbeing.tasks import deliver
+
+        count = 0
+        for d in queryset.filter(status=Delivery.Status.FAILED):
+            retry_failed(d)
+            transaction.on_commit(lambda pk=d.pk: deliver.delay(pk))
+            count += 1
+        self.message_user(request, _("%(count)s deliveries queued again.") % {"count": count}, messages.SUCCESS)

@@ -1,19 +1,24 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from wellbeing import policy
+from wellbeing import policy, selectors
 
 
 def navigation(request):
-    """Navigation items for the user's roles, all decided by the access policy."""
+    """Navigation items for the user's roles, all decided by the access policy, and the inbox's
+    unread count for the header (one query)."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated or getattr(user, "api_client", None) is not None:
         return {"nav_items": []}
     items = [(_("Home"), reverse("home"))]
+    if policy.can(user, "followup.mine"):
+        items.append((_("My follow-ups"), reverse("followups:mine")))
+    if policy.can(user, "followup.team"):
+        items.append((_("Team follow-ups"), reverse("followups:team")))
     if policy.can(user, "person.directory"):
         items.append((_("People"), reverse("people")))
     if policy.can(user, "api.docs"):
         items.append((_("API"), reverse("api-docs")))
     if policy.can(user, "admin.access"):
         items.append((_("Administration"), reverse("admin:index")))
-    return {"nav_items": items}
+    return {"nav_items": items, "unread_count": selectors.unread_notification_count(user=user)}

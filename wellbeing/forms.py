@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from wellbeing.models import OrgUnit, Person
+from wellbeing.models import FollowUp, OrgUnit, Person, Tier
 
 
 class LoginForm(AuthenticationForm):
@@ -47,3 +47,33 @@ class PersonSearchForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("Any status")), *Person.Status.choices], required=False
     )
+
+
+class FollowUpFilterForm(forms.Form):
+    bucket = forms.ChoiceField(
+        label=_("Show"),
+        choices=[
+            ("overdue", _("Overdue")),
+            ("today", _("Due today")),
+            ("upcoming", _("Upcoming")),
+            ("done", _("Done")),
+        ],
+        required=False,
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("Any kind")), *FollowUp.Kind.choices], required=False)
+    tier = forms.ChoiceField(label=_("Priority"), choices=[("", _("Any priority")), *Tier.choices], required=False)
+
+
+class CompleteForm(forms.Form):
+    outcome = forms.CharField(
+        label=_("Outcome (optional)"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateTimeField(
+        label=_("Remind me again at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200)

@@ -266,3 +266,96 @@ def _stats_view(access: Access, obj) -> bool:
 @register_rule("api.docs")
 def _api_docs(access: Access, obj) -> bool:
     return bool(access.roles)
+
+
+# --- Follow-ups ----------------------------------------------------------------------------------------
+
+FollowUpVisibility = Callable[[Access], Q | None]
+_followup_visibility: list[FollowUpVisibility] = []
+
+
+def register_followup_visibility(func: FollowUpVisibility) -> FollowUpVisibility:
+    """Add a source of visible follow-ups (e.g. the cases app: follow-ups on my caseload)."""
+    _followup_visibility.append(func)
+    return func
+
+
+def followups_visible_to(principal):
+    """access.md "follow-ups": ones they own; a supervisor's units' (never counselling work); the
+    lead counsellor's team (counselling work). Administrators, the leading group and API clients
+    see none (the leading group sees counts only)."""
+    from wellbeing.models import FollowUp
+
+    access = access_for(principal)
+    if access.user is None:
+        return FollowUp.objects.none()
+    q = Q(pk__in=[])
+    for source in _followup_visibility:
+        part = source(access)
+        if part is not None:
+            q |= part
+    return FollowUp.objects.filter(q)
+
+
+@register_followup_visibility
+def _own_followups(access: Access) -> Q | None:
+    return Q(owner=access.user)
+
+
+@register_followup_visibility
+def _units_followups(access: Access) -> Q | None:
+    from wellbeing.models import FollowUp
+
+    if not access.has(Role.SUPERVISOR):
+        return None
+    return _units_q(access.units_for(Role.SUPERVISOR), prefix="owner__person__unit__") & ~Q(
+        kind__in=FollowUp.CLINICAL_KINDS
+    )
+
+
+@register_followup_visibility
+def _counselling_team_followups(access: Access) -> Q | None:
+    from wellbeing.models import FollowUp
+
+    return Q(kind__in=FollowUp.CLINICAL_KINDS) if access.has(Role.LEAD_COUNSELLOR) else None
+
+
+@register_rule("followup.mine")
+def _followup_mine(access: Access, obj) -> bool:
+    return access.user is not None and bool(access.roles)
+
+
+@register_rule("followup.team")
+def _followup_team(access: Access, obj) -> bool:
+    return access.has(Role.SUPERVISOR, Role.LEAD_COUNSELLOR)
+
+
+@register_rule("followup.manage")
+def _followup_manage(access: Access, followup) -> bool:
+    """Act on a follow-up (complete, snooze, reassign): its owner; the lead counsellor for counselling
+    work; a supervisor for other work owned by people in their units."""
+    if followup is None or access.user is None:
+        return False
+    if followup.owner_id == access.user.pk:
+        return True
+    if followup.is_clinical:
+        return access.has(Role.LEAD_COUNSELLOR)
+    if access.has(Role.SUPERVISOR):
+        owner_person = Person.objects.filter(user_id=followup.owner_id).select_related("unit").first()
+        return owner_person is not None and person_in_supervised_units(access, owner_person)
+    return False
+
+
+@register_rule("followup.overdue_counts")
+def _followup_counts(access: Access, obj) -> bool:
+    return access.has(Role.LEADING_GROUP, Role.LEAD_COUNSELLOR, Role.ADMINISTRATOR)
+
+
+@register_rule("inbox.view")
+def _inbox(access: Access, obj) -> bool:
+    return access.user is not None
+
+
+@register_rule("pipeline.view")
+def _pipeline(access: Access, obj) -> bool:
+    return access.has(Role.ADMINISTRATOR)

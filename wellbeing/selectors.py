@@ -84,3 +84,105 @@ def headcount_by_top_unit(*, user) -> list[dict]:
             total = sum(n for path, n in counts.items() if path.startswith(child.path))
             rows.append({"unit": child, "count": suppress_small(total)})
     return rows
+
+
+# --- Follow-ups ----------------------------------------------------------------------------------------
+
+
+BUCKETS = ("overdue", "today", "upcoming", "done")
+
+
+@dataclass(frozen=True)
+class FollowUpFilters:
+    bucket: str | None = None
+    kind: str | None = None
+    tier: str | None = None
+    owner_is_me: bool = False
+
+
+def followup_list_for_user(*, user, filters: FollowUpFilters | None = None, team: bool = False) -> QuerySet:
+    """Follow-ups the user may see, in one query with owner and person joined.
+
+    ``team``: the user's team's (units' or counselling team's) open items, excluding their own.
+    """
+    from django.utils import timezone
+
+    from wellbeing.models import FollowUp
+
+    f = filters or FollowUpFilters()
+    qs = policy.followups_visible_to(user).select_related("owner__person", "person")
+    if team:
+        qs = qs.exclude(owner=user)
+    elif f.owner_is_me:
+        qs = qs.filter(owner=user)
+    now = timezone.now()
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
+    active = Q(status__in=FollowUp.ACTIVE_STATUSES)
+    not_snoozed = Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
+    if f.bucket == "overdue":
+        qs = qs.filter(active, not_snoozed, due_at__lt=now)
+    elif f.bucket == "today":
+        qs = qs.filter(active, not_snoozed, due_at__gte=now, due_at__lte=end_of_today)
+    elif f.bucket == "upcoming":
+        qs = qs.filter(active).filter(Q(due_at__gt=end_of_today) | Q(snoozed_until__gt=now))
+    elif f.bucket == "done":
+        qs = qs.filter(status__in=[FollowUp.Status.DONE, FollowUp.Status.CANCELLED]).order_by("-updated_at", "-id")
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.tier:
+        qs = qs.filter(tier=f.tier)
+    return qs
+
+
+def followup_get_for_user(*, user, followup_id) -> object:
+    from wellbeing.models import FollowUp
+
+    try:
+        return policy.followups_visible_to(user).select_related("owner__person", "person").get(pk=int(followup_id))
+    except (FollowUp.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+def bucket_counts_for_user(*, user) -> dict[str, int]:
+    """How many of the user's own follow-ups are overdue / due today / upcoming (one query each)."""
+    return {
+        b: followup_list_for_user(user=user, filters=FollowUpFilters(bucket=b, owner_is_me=True)).count()
+        for b in ("overdue", "today", "upcoming")
+    }
+
+
+def unread_notification_count(*, user) -> int:
+    from wellbeing.models import Notification
+
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_list_for_user(*, user) -> QuerySet:
+    from wellbeing.models import Notification
+
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def pipeline_status(*, now=None) -> dict:
+    """The reminder pipeline's state, for the operations command, the admin view and health checks."""
+    from django.utils import timezone
+
+    from wellbeing.models import Delivery, FollowUp, ScanRun
+    from wellbeing.models.followups import STAGE_BITS
+
+    now = now or timezone.now()
+    active = FollowUp.objects.filter(status__in=FollowUp.ACTIVE_STATUSES)
+    last = ScanRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
+    deliveries = dict(Delivery.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    age = (now - last.finished_at).total_seconds() if last else None
+    return {
+        "open": active.count(),
+        "due": active.filter(due_at__lte=now).count(),
+        "overdue": active.filter(stages_sent__in=[v for v in range(16) if v & STAGE_BITS["overdue"]]).count(),
+        "escalated": active.filter(stages_sent__in=[v for v in range(16) if v & STAGE_BITS["escalated"]]).count(),
+        "snoozed": active.filter(status=FollowUp.Status.SNOOZED).count(),
+        "deliveries": {s: deliveries.get(s, 0) for s in Delivery.Status.values},
+        "last_scan_at": last.finished_at if last else None,
+        "last_scan_age_seconds": age,
+        "healthy": age is not None and age <= settings.FOLLOWUP_HEALTH_MAX_AGE_SECONDS,
+    }

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from wellbeing.views import pages
+from wellbeing.views import followups, health, pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("people/", pages.person_directory, name="people"),
     path("people/<str:external_id>/", pages.person_detail, name="person"),
+    path("inbox/", followups.inbox, name="inbox"),
+    path("inbox/read/", followups.inbox_mark_read, name="inbox-read"),
+    path("health/", health.health, name="health"),
 ]

@@ -257,3 +257,27 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Follow-ups and reminders (defaults; administrators refine them per kind/tier in the admin) -------
+# Timings per tier, in minutes: grace after due, escalation after overdue, repeat while overdue, and
+# (red only) how soon an item must be acknowledged before it escalates (design/domain.md risk tiers).
+FOLLOWUP_TIMINGS = {
+    "red": {"grace": 0, "escalation_delay": 60, "repeat_interval": 240, "acknowledge_within": 60},
+    "orange": {"grace": 120, "escalation_delay": 24 * 60, "repeat_interval": 24 * 60},
+    "yellow": {"grace": 24 * 60, "escalation_delay": 2 * 24 * 60, "repeat_interval": 24 * 60},
+    "routine": {"grace": 24 * 60, "escalation_delay": 3 * 24 * 60, "repeat_interval": 24 * 60},
+}
+# Non-red reminders wait until the end of quiet hours (organisation time zone).
+FOLLOWUP_QUIET_HOURS = env.str("FOLLOWUP_QUIET_HOURS", default="22:00-07:00")
+FOLLOWUP_SCAN_SECONDS = env.float("FOLLOWUP_SCAN_SECONDS", default=60)
+FOLLOWUP_SCAN_BATCH = env.int("FOLLOWUP_SCAN_BATCH", default=500)
+FOLLOWUP_MAX_SNOOZE_DAYS = env.int("FOLLOWUP_MAX_SNOOZE_DAYS", default=14)
+FOLLOWUP_HEALTH_MAX_AGE_SECONDS = env.int("FOLLOWUP_HEALTH_MAX_AGE_SECONDS", default=300)
+# E-mail and webhook retries: exponential back-off from the base, then "failed" for an admin to retry.
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=60)
+DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=6 * 3600)
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=600)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Absolute links in e-mails and webhooks.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -31,8 +31,10 @@ def test_each_role_has_a_home_page_in_both_languages(as_principal, principal, la
 def test_the_navigation_follows_the_roles(as_principal):
     staff_nav = as_principal("staff").get("/").context["nav_items"]
     admin_nav = as_principal("administrator").get("/").context["nav_items"]
-    assert [str(label) for label, _ in staff_nav] == ["Home", "API"]
-    assert [str(label) for label, _ in admin_nav] == ["Home", "People", "API", "Administration"]
+    supervisor_nav = as_principal("supervisor").get("/").context["nav_items"]
+    assert [str(label) for label, _ in staff_nav] == ["Home", "My follow-ups", "API"]
+    assert [str(label) for label, _ in supervisor_nav] == ["Home", "My follow-ups", "Team follow-ups", "People", "API"]
+    assert [str(label) for label, _ in admin_nav] == ["Home", "My follow-ups", "People", "API", "Administration"]
 
 
 def test_the_leading_group_sees_suppressed_small_counts(as_principal, org):

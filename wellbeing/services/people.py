@@ -19,6 +19,7 @@ from wellbeing.audit import audit_record, diff
 from wellbeing.models import ApiClient, AuditEvent, OrgUnit, Person, RoleAssignment, Scope
 from wellbeing.models.api_clients import hash_token, new_token
 from wellbeing.models.roles import UNIT_SCOPED_ROLES
+from wellbeing.validation import full_clean
 
 PERSON_FIELDS = (
     "full_name",
@@ -39,7 +40,7 @@ PERSON_FIELDS = (
 
 def _validate(instance, exclude=None) -> None:
     """Run model validation (field limits, choices, NUL bytes, constraints) before any write."""
-    instance.full_clean(exclude=exclude, validate_constraints=True)
+    full_clean(instance, exclude=exclude)
 
 
 # --- People --------------------------------------------------------------------------------------------

@@ -1,0 +1,284 @@
+"""Follow-up services: the only writers of follow-ups. Other apps use these and nothing else."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wellbeing.audit import audit_record, diff
+from wellbeing.followups.timing import TimingTable, initial_next_action
+from wellbeing.models import AuditEvent, FollowUp, Notification, Person, Tier
+from wellbeing.validation import full_clean
+
+
+def _validate(f: FollowUp) -> None:
+    full_clean(f, exclude=["subject_type"])
+
+
+def _reset_pipeline(f: FollowUp) -> None:
+    f.stages_sent = 0
+    f.repeats_sent = 0
+    f.next_action_at = initial_next_action(f, TimingTable().for_followup(f))
+
+
+def _locked(followup: FollowUp) -> FollowUp:
+    return FollowUp.objects.select_for_update().get(pk=followup.pk)
+
+
+def _require_active(f: FollowUp) -> None:
+    if not f.is_active:
+        raise ValidationError(
+            {"status": [_("This follow-up is already %(status)s.") % {"status": f.get_status_display()}]}
+        )
+
+
+def _may_act(actor, f: FollowUp) -> None:
+    """Only the owner (or the system, or whoever a caller has already authorised) acts on it."""
+    if actor is not None and getattr(actor, "pk", None) != f.owner_id:
+        from wellbeing import policy
+
+        if not policy.can(actor, "followup.manage", f):
+            raise PermissionDenied(_("Only the owner can do this."))
+
+
+@transaction.atomic
+def followup_create(
+    *,
+    actor,
+    owner,
+    title: str,
+    due_at: datetime,
+    kind: str = FollowUp.Kind.GENERAL,
+    tier: str = Tier.ROUTINE,
+    subject: models.Model | None = None,
+    person: Person | None = None,
+    grace: timedelta | None = None,
+    escalation: str | None = None,
+    escalate_to=None,
+) -> FollowUp:
+    """Create a follow-up. A red one is dispatched as soon as the transaction commits."""
+    if escalation is None:
+        escalation = (
+            FollowUp.Escalation.LEAD_COUNSELLOR if kind in FollowUp.CLINICAL_KINDS else FollowUp.Escalation.MANAGER
+        )
+    f = FollowUp(
+        owner=owner,
+        title=title,
+        due_at=due_at,
+        kind=kind,
+        tier=tier,
+        person=person,
+        grace=grace,
+        escalation=escalation,
+        escalate_to=escalate_to,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    if subject is not None:
+        f.subject = subject
+    if not owner.is_active:
+        raise ValidationError({"owner": [_("The owner's account is not active.")]})
+    _validate(f)
+    f.created_at = timezone.now()  # the red alert counts from here
+    f.next_action_at = initial_next_action(f, TimingTable().for_followup(f))
+    f.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=f,
+        subject_person=person,
+        changes=diff({}, {"owner": owner, "kind": kind, "tier": tier, "due_at": due_at, "title": title}),
+    )
+    if tier == Tier.RED:
+        from wellbeing.tasks import dispatch_followup
+
+        transaction.on_commit(lambda: dispatch_followup.delay(f.pk))
+    return f
+
+
+@transaction.atomic
+def followup_complete(*, actor, followup: FollowUp, outcome: str = "") -> FollowUp:
+    f = _locked(followup)
+    _may_act(actor, f)
+    _require_active(f)
+    old_status = f.status
+    f.status = FollowUp.Status.DONE
+    f.completed_at = timezone.now()
+    f.completed_by = actor if getattr(actor, "pk", None) else None
+    f.outcome = outcome
+    f.next_action_at = None
+    _validate(f)
+    f.save(update_fields=["status", "completed_at", "completed_by", "outcome", "next_action_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.STATUS,
+        target=f,
+        subject_person=f.person,
+        changes=diff(
+            {"status": old_status, "outcome": ""}, {"status": f.status, "outcome": outcome}, sensitive=["outcome"]
+        ),
+    )
+    return f
+
+
+@transaction.atomic
+def followup_cancel(*, actor, followup: FollowUp, reason: str) -> FollowUp:
+    f = _locked(followup)
+    _may_act(actor, f)
+    _require_active(f)
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why it is cancelled.")]})
+    old = f.status
+    f.status = FollowUp.Status.CANCELLED
+    f.next_action_at = None
+    f.save(update_fields=["status", "next_action_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.STATUS,
+        target=f,
+        subject_person=f.person,
+        changes=diff({"status": old}, {"status": f.status}),
+        reason=reason[:500],
+    )
+    return f
+
+
+@transaction.atomic
+def followup_snooze(*, actor, followup: FollowUp, until: datetime, reason: str) -> FollowUp:
+    """Hold reminders until ``until`` (then they start again from there). Not for red items."""
+    f = _locked(followup)
+    _may_act(actor, f)
+    _require_active(f)
+    now = timezone.now()
+    errors: dict[str, list[str]] = {}
+    if f.tier == Tier.RED:
+        errors["tier"] = [_("Red items cannot be snoozed.")]
+    if until <= now:
+        errors["until"] = [_("Snooze to a time in the future.")]
+    elif until - now > timedelta(days=settings.FOLLOWUP_MAX_SNOOZE_DAYS):
+        errors["until"] = [
+            _("Snooze for at most %(days)s days; reschedule it instead.") % {"days": settings.FOLLOWUP_MAX_SNOOZE_DAYS}
+        ]
+    if not reason.strip():
+        errors["reason"] = [_("Give a reason for snoozing.")]
+    if errors:
+        raise ValidationError(errors)
+    old = {"status": f.status, "snoozed_until": f.snoozed_until}
+    f.status = FollowUp.Status.SNOOZED
+    f.snoozed_until = until
+    f.snooze_reason = reason
+    f.cycle += 1
+    _reset_pipeline(f)
+    _validate(f)
+    f.save(
+        update_fields=[
+            "status",
+            "snoozed_until",
+            "snooze_reason",
+            "cycle",
+            "stages_sent",
+            "repeats_sent",
+            "next_action_at",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.STATUS,
+        target=f,
+        subject_person=f.person,
+        changes=diff(old, {"status": f.status, "snoozed_until": until}),
+        reason=reason[:500],
+    )
+    return f
+
+
+@transaction.atomic
+def followup_reschedule(*, actor, followup: FollowUp, due_at: datetime, reason: str = "") -> FollowUp:
+    """Move the due time; the reminder stages start over from the new time."""
+    f = _locked(followup)
+    _may_act(actor, f)
+    _require_active(f)
+    old = {"due_at": f.due_at}
+    f.due_at = due_at
+    f.status = FollowUp.Status.OPEN
+    f.snoozed_until = None
+    f.snooze_reason = ""
+    f.cycle += 1
+    _reset_pipeline(f)
+    _validate(f)
+    f.save(
+        update_fields=[
+            "due_at",
+            "status",
+            "snoozed_until",
+            "snooze_reason",
+            "cycle",
+            "stages_sent",
+            "repeats_sent",
+            "next_action_at",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=f,
+        subject_person=f.person,
+        changes=diff(old, {"due_at": due_at}),
+        reason=reason[:500],
+    )
+    return f
+
+
+@transaction.atomic
+def followup_reassign(*, actor, followup: FollowUp, owner) -> FollowUp:
+    f = _locked(followup)
+    _may_act(actor, f)
+    _require_active(f)
+    if not owner.is_active:
+        raise ValidationError({"owner": [_("The new owner's account is not active.")]})
+    old = {"owner": f.owner}
+    f.owner = owner
+    f.save(update_fields=["owner", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=f,
+        subject_person=f.person,
+        changes=diff(old, {"owner": owner}),
+    )
+    return f
+
+
+@transaction.atomic
+def followup_acknowledge(*, actor, followup: FollowUp) -> FollowUp:
+    """The owner has seen an urgent item: it no longer escalates for want of acknowledgement."""
+    f = _locked(followup)
+    _may_act(actor, f)
+    _require_active(f)
+    if f.acknowledged_at is not None:
+        return f
+    f.acknowledged_at = timezone.now()
+    f.next_action_at = f.acknowledged_at  # the next scan re-plans it without the acknowledgement deadline
+    f.save(update_fields=["acknowledged_at", "next_action_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.STATUS,
+        target=f,
+        subject_person=f.person,
+        changes={"acknowledged": [False, True]},
+    )
+    return f
+
+
+def notification_mark_read(*, user, notification_ids: list[int] | None = None) -> int:
+    """Mark the user's own notifications read (all unread ones when no ids are given)."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=notification_ids)
+    return qs.update(read_at=timezone.now())
