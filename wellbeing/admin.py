@@ -229,7 +229,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "created_at",
         "sent_at",
     ]
-    exclude = ["reminders", "scan", "lease_until"]
+    exclude = ["scan", "lease_until"]
     list_select_related = ["recipient", "endpoint"]
     actions = ["retry"]
 

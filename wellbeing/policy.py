@@ -349,13 +349,3 @@ def _followup_manage(access: Access, followup) -> bool:
 @register_rule("followup.overdue_counts")
 def _followup_counts(access: Access, obj) -> bool:
     return access.has(Role.LEADING_GROUP, Role.LEAD_COUNSELLOR, Role.ADMINISTRATOR)
-
-
-@register_rule("inbox.view")
-def _inbox(access: Access, obj) -> bool:
-    return access.user is not None
-
-
-@register_rule("pipeline.view")
-def _pipeline(access: Access, obj) -> bool:
-    return access.has(Role.ADMINISTRATOR)

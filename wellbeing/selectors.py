@@ -151,6 +151,23 @@ def bucket_counts_for_user(*, user) -> dict[str, int]:
     }
 
 
+def overdue_followup_counts(*, user) -> dict[str, int]:
+    """Organisation-wide counts for the leading group's work ledger (access.md: "overdue counts")."""
+    from django.utils import timezone
+
+    from wellbeing.models import FollowUp
+    from wellbeing.models.followups import STAGE_BITS
+
+    if not policy.can(user, "followup.overdue_counts"):
+        raise Http404
+    active = FollowUp.objects.filter(status__in=FollowUp.ACTIVE_STATUSES)
+    escalated = [v for v in range(16) if v & STAGE_BITS["escalated"]]
+    return {
+        "overdue": active.filter(due_at__lt=timezone.now()).count(),
+        "escalated": active.filter(stages_sent__in=escalated).count(),
+    }
+
+
 def unread_notification_count(*, user) -> int:
     from wellbeing.models import Notification
 

@@ -20,6 +20,7 @@ def scan_followups() -> None:
     retry or abandoned by a dead worker."""
     now = timezone.now()
     scan.run_scan(now)
+    scan.recover_abandoned_runs(now)
     for delivery_id in scan.due_for_retry(now):
         deliver.delay(delivery_id)
     scan.prune_scan_runs(now)

@@ -270,7 +270,7 @@ FOLLOWUP_TIMINGS = {
 # Non-red reminders wait until the end of quiet hours (organisation time zone).
 FOLLOWUP_QUIET_HOURS = env.str("FOLLOWUP_QUIET_HOURS", default="22:00-07:00")
 FOLLOWUP_SCAN_SECONDS = env.float("FOLLOWUP_SCAN_SECONDS", default=60)
-FOLLOWUP_SCAN_BATCH = env.int("FOLLOWUP_SCAN_BATCH", default=500)
+FOLLOWUP_SCAN_BATCH = env.int("FOLLOWUP_SCAN_BATCH", default=1000)
 FOLLOWUP_MAX_SNOOZE_DAYS = env.int("FOLLOWUP_MAX_SNOOZE_DAYS", default=14)
 FOLLOWUP_HEALTH_MAX_AGE_SECONDS = env.int("FOLLOWUP_HEALTH_MAX_AGE_SECONDS", default=300)
 # E-mail and webhook retries: exponential back-off from the base, then "failed" for an admin to retry.

@@ -300,10 +300,11 @@ def test_policies_per_kind_and_tier_override_the_defaults(org, clock, django_cap
 
 def test_a_rerun_or_a_racing_scan_never_records_twice(org, clock, talk_due, django_capture_on_commit_callbacks):
     clock.move_to(at("2026-03-03 10:00"))
-    # Another scan already recorded the "due" reminder but this one read the follow-up before that.
+    # Another scan already recorded (and digested) the "due" reminder, but this one read the follow-up
+    # before that scan wrote the follow-up's new state.
     from wellbeing.models import ScanRun
 
-    other = ScanRun.objects.create(started_at=timezone.now())
+    other = ScanRun.objects.create(started_at=timezone.now(), digested_at=timezone.now())
     Reminder.objects.create(
         followup=talk_due,
         cycle=1,
@@ -316,8 +317,31 @@ def test_a_rerun_or_a_racing_scan_never_records_twice(org, clock, talk_due, djan
         run_scan(timezone.now())
         run_scan(timezone.now())
     assert Reminder.objects.filter(followup=talk_due).count() == 1
-    assert Notification.objects.count() == 0  # the other scan owns that reminder's delivery
+    assert Notification.objects.count() == 0  # the other scan owns that reminder's notification
     assert len(mail.outbox) == 0
+
+
+def test_reminders_of_a_scan_that_died_before_queueing_digests_are_sent_later(
+    org, clock, talk_due, django_capture_on_commit_callbacks
+):
+    from wellbeing.followups import scan as scan_module
+    from wellbeing.models import ScanRun
+
+    clock.move_to(at("2026-03-03 10:00"))
+    run = ScanRun.objects.create(started_at=timezone.now())
+    scan_module._scan_batch(run, timezone.now())  # recorded the reminder and notification, then "crashed"
+    assert Notification.objects.filter(reminder__followup=talk_due).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        scan_followups()
+    assert mail.outbox == []  # the run might still be alive: leave it alone
+    clock.move_to(at("2026-03-03 10:06"))
+    with django_capture_on_commit_callbacks(execute=True):
+        scan_followups()
+    assert len(mail.outbox) == 1 and "与李明谈心" in mail.outbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        scan_followups()
+    assert len(mail.outbox) == 1  # and only once
+    assert Notification.objects.filter(reminder__followup=talk_due).count() == 1
 
 
 # --- Delivery channels ---------------------------------------------------------------------------------
@@ -434,3 +458,67 @@ def test_a_delivery_is_claimed_once(org, clock, talk_due, django_capture_on_comm
     assert delivery_mod.deliver(d.pk) == "sent"
     assert delivery_mod.deliver(d.pk) == "skipped"
     assert len(mail.outbox) == 1
+
+
+# --- The other services --------------------------------------------------------------------------------
+
+
+def test_reschedule_starts_the_stages_over_and_is_audited(org, clock, talk_due, django_capture_on_commit_callbacks):
+    from wellbeing.models import AuditEvent
+
+    cap = django_capture_on_commit_callbacks
+    scan(clock, "2026-03-03 10:00", cap)
+    services.followup_reschedule(
+        actor=org.users["staff"], followup=talk_due, due_at=at("2026-03-10 10:00"), reason="改期"
+    )
+    assert scan(clock, "2026-03-04 10:00", cap) == []  # no overdue for the old date
+    assert stages(scan(clock, "2026-03-10 10:00", cap)) == [("due", 0, "staff")]
+    event = AuditEvent.objects.filter(target_id=str(talk_due.pk), action=AuditEvent.Action.UPDATE).latest("id")
+    assert event.reason == "改期" and "due_at" in event.changes
+
+
+def test_reassign_sends_later_reminders_to_the_new_owner(org, clock, talk_due, django_capture_on_commit_callbacks):
+    services.followup_reassign(actor=org.users["supervisor"], followup=talk_due, owner=org.users["hr_officer"])
+    assert stages(scan(clock, "2026-03-03 10:00", django_capture_on_commit_callbacks)) == [("due", 0, "hr_officer")]
+
+
+def test_cancel_needs_a_reason_and_stops_reminders(org, clock, talk_due, django_capture_on_commit_callbacks):
+    with pytest.raises(ValidationError):
+        services.followup_cancel(actor=org.users["staff"], followup=talk_due, reason=" ")
+    services.followup_cancel(actor=org.users["staff"], followup=talk_due, reason="人员调离")
+    assert scan(clock, "2026-03-05 10:00", django_capture_on_commit_callbacks) == []
+
+
+def test_webhooks_respect_unit_priority_and_counselling_work(org, clock, receiver, django_capture_on_commit_callbacks):
+    WebhookEndpoint.objects.create(name="town-b", url=f"{receiver}/b", unit=org.town_b)
+    WebhookEndpoint.objects.create(name="urgent", url=f"{receiver}/urgent", min_tier=Tier.ORANGE)
+    services.followup_create(actor=None, owner=org.users["staff"], title="A镇事项", due_at=at("2026-03-02 10:00"))
+    services.followup_create(actor=None, owner=org.users["outsider"], title="B镇事项", due_at=at("2026-03-02 10:00"))
+    services.followup_create(
+        actor=None,
+        owner=org.users["outsider"],
+        title="B镇个案",
+        due_at=at("2026-03-02 10:00"),
+        kind=FollowUp.Kind.CASE_CONTACT,
+    )
+    services.followup_create(
+        actor=None, owner=org.users["staff"], title="橙色", tier=Tier.ORANGE, due_at=at("2026-03-02 10:00")
+    )
+    scan(clock, "2026-03-02 10:00", django_capture_on_commit_callbacks)
+    got = {path: [i["title"] for i in json.loads(body)["items"]] for path, _h, body in Receiver.requests}
+    assert got == {"/b": ["B镇事项"], "/urgent": ["橙色"]}
+
+
+def test_celery_is_configured_for_crash_safety(settings):
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert settings.CELERY_TASK_TIME_LIMIT < 3600  # below the default Redis visibility timeout
+    from config.celery import app
+    from wellbeing import tasks
+
+    for task in (tasks.scan_followups, tasks.deliver, tasks.dispatch_followup):
+        assert task.time_limit < 3600 and task.ignore_result
+    app.loader.import_default_modules()
+    schedule = app.conf.beat_schedule
+    assert "wellbeing.scan_followups" in schedule

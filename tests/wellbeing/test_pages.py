@@ -9,9 +9,9 @@ HOME_SECTIONS = {
     "supervisor": ["my-profile", "my-reports"],
     "hr_officer": ["my-profile", "my-reports"],
     "counsellor": ["my-profile"],
-    "lead_counsellor": ["my-profile", "headcounts"],
-    "leading_group": ["my-profile", "headcounts"],
-    "administrator": ["my-profile", "headcounts", "admin-links"],
+    "lead_counsellor": ["my-profile", "headcounts", "overdue-counts"],
+    "leading_group": ["my-profile", "headcounts", "overdue-counts"],
+    "administrator": ["my-profile", "headcounts", "overdue-counts", "admin-links"],
 }
 
 
@@ -24,7 +24,7 @@ def test_each_role_has_a_home_page_in_both_languages(as_principal, principal, la
     assert marker in html
     for section in HOME_SECTIONS[principal]:
         assert f'data-testid="{section}"' in html
-    for section in {"my-reports", "headcounts", "admin-links"} - set(HOME_SECTIONS[principal]):
+    for section in {"my-reports", "headcounts", "overdue-counts", "admin-links"} - set(HOME_SECTIONS[principal]):
         assert f'data-testid="{section}"' not in html
 
 
@@ -109,3 +109,18 @@ def test_pages_are_built_for_phones(as_principal):
     html = as_principal("staff").get("/").content.decode()
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
     assert "navbar-toggler" in html  # the menu collapses on narrow screens
+
+
+def test_the_leading_group_sees_overdue_follow_up_counts_only(as_principal, org):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wellbeing import services
+
+    services.followup_create(
+        actor=None, owner=org.users["staff"], title="逾期事项", due_at=timezone.now() - timedelta(days=1)
+    )
+    html = as_principal("leading_group").get("/").content.decode()
+    assert as_principal("leading_group").get("/").context["overdue_counts"] == {"overdue": 1, "escalated": 0}
+    assert "逾期事项" not in html

@@ -62,9 +62,7 @@ def deliver(delivery_id: int) -> str:
     delivery = claim(delivery_id)
     if delivery is None:
         return "skipped"
-    items = list(
-        Reminder.objects.filter(deliveries=delivery).select_related("followup", "recipient").order_by("scheduled_for")
-    )
+    items = digest_items(delivery)
     try:
         if delivery.channel == Delivery.Channel.EMAIL:
             send_email(delivery, items)
@@ -76,6 +74,32 @@ def deliver(delivery_id: int) -> str:
         status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="", lease_until=None, next_attempt_at=None
     )
     return Delivery.Status.SENT
+
+
+def digest_items(delivery: Delivery) -> list[Reminder]:
+    """The reminders a delivery carries: its digest run's, for its recipient or its endpoint."""
+    qs = (
+        Reminder.objects.filter(scan_id=delivery.scan_id)
+        .select_related("followup", "recipient")
+        .defer("followup__outcome")
+        .order_by("scheduled_for", "id")
+    )
+    if delivery.channel == Delivery.Channel.EMAIL:
+        return list(qs.filter(recipient_id=delivery.recipient_id))
+    from wellbeing.followups.scan import endpoint_accepts
+    from wellbeing.models import Person
+
+    reminders = list(qs)
+    paths = dict(
+        Person.objects.filter(user_id__in={r.followup.owner_id for r in reminders}).values_list("user_id", "unit__path")
+    )
+    return [
+        r
+        for r in reminders
+        if endpoint_accepts(
+            delivery.endpoint, tier=r.followup.tier, kind=r.followup.kind, owner_path=paths.get(r.followup.owner_id, "")
+        )
+    ]
 
 
 def _failed(delivery: Delivery, exc: Exception) -> str:

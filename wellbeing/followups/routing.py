@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from wellbeing.models import FollowUp, Person, Role, RoleAssignment, Stage, Unavailability
 
@@ -41,72 +42,79 @@ def _unavailability_records(user_ids: list[int], at: datetime) -> dict[int, Away
     return away
 
 
-class Router:
-    """Resolves recipients for a batch of follow-ups with a fixed number of queries."""
+class RoleDirectory:
+    """Who holds the escalation roles today: loaded once per scan run (three small queries)."""
 
-    def __init__(self, followups: list[FollowUp], at: datetime) -> None:
-        self.at = at
-        owner_ids = {f.owner_id for f in followups} | {f.escalate_to_id for f in followups if f.escalate_to_id}
-        # Managers: owner -> their person's manager's login.
-        self.manager_of: dict[int, int] = {}
-        for user_id, manager_user in Person.objects.filter(
-            user_id__in=owner_ids, manager__user__isnull=False
-        ).values_list("user_id", "manager__user_id"):
-            self.manager_of[user_id] = manager_user
-        # Supervisors of the owner's unit or any unit above it, for owners without a manager.
-        self.unit_path_of = dict(Person.objects.filter(user_id__in=owner_ids).values_list("user_id", "unit__path"))
+    def __init__(self, at: datetime) -> None:
+        current = RoleAssignment.objects.current(on=timezone.localdate(at)).filter(user__is_active=True)
         self.supervisors = list(
-            RoleAssignment.objects.current(on=at.date())
-            .filter(role=Role.SUPERVISOR, user__is_active=True)
-            .values_list("user_id", "unit__path")
-            .order_by("unit__depth", "user_id")
+            current.filter(role=Role.SUPERVISOR).order_by("unit__depth", "user_id").values_list("user_id", "unit__path")
         )
         self.lead_counsellors = list(
-            RoleAssignment.objects.current(on=at.date())
-            .filter(role=Role.LEAD_COUNSELLOR, user__is_active=True)
-            .order_by("user_id")
-            .values_list("user_id", flat=True)
+            current.filter(role=Role.LEAD_COUNSELLOR).order_by("user_id").values_list("user_id", flat=True)
         )
         self.admins = list(
-            RoleAssignment.objects.current(on=at.date())
-            .filter(role=Role.ADMINISTRATOR, user__is_active=True)
-            .order_by("user_id")
-            .values_list("user_id", flat=True)
-        )
-        candidates = set(owner_ids) | set(self.manager_of.values()) | {u for u, _ in self.supervisors}
-        candidates |= set(self.lead_counsellors)
-        self.away = self._away(list(candidates))
-        delegates = {a.delegate_id for a in self.away.values() if a.delegate_id}
-        if delegates - candidates:
-            self.away.update(self._away(list(delegates - candidates)))
-        self.active = set(
-            get_user_model().objects.filter(pk__in=candidates | delegates, is_active=True).values_list("pk", flat=True)
+            current.filter(role=Role.ADMINISTRATOR).order_by("user_id").values_list("user_id", flat=True)
         )
 
-    def _away(self, user_ids: list[int]) -> dict[int, Away]:
-        away: dict[int, Away] = {}
+
+class Router:
+    """Resolves recipients for a batch of follow-ups with a fixed number of queries: availability of
+    the owners up front, managers and units only when something escalates."""
+
+    def __init__(self, followups: list[FollowUp], at: datetime, directory: RoleDirectory | None = None) -> None:
+        self.at = at
+        self.directory = directory or RoleDirectory(at)
+        self.owner_ids = {f.owner_id for f in followups} | {f.escalate_to_id for f in followups if f.escalate_to_id}
+        self._active: set[int] = set()
+        self._known: set[int] = set()
+        self.away: dict[int, Away] = {}
+        self._load_availability(self.owner_ids)
+        self._manager_of: dict[int, int] | None = None
+        self._unit_path_of: dict[int, str] = {}
+
+    def _load_availability(self, user_ids: set[int]) -> None:
+        new = list(user_ids - self._known)
+        if not new:
+            return
+        self._known.update(new)
+        self._active.update(get_user_model().objects.filter(pk__in=new, is_active=True).values_list("pk", flat=True))
         for provider in _providers:
-            for user_id, record in provider(user_ids, self.at).items():
-                away.setdefault(user_id, record)
-        return away
+            for user_id, record in provider(new, self.at).items():
+                self.away.setdefault(user_id, record)
+
+    def _load_people(self) -> None:
+        if self._manager_of is not None:
+            return
+        rows = Person.objects.filter(user_id__in=self.owner_ids).values_list(
+            "user_id", "manager__user_id", "unit__path"
+        )
+        self._manager_of = {user_id: manager for user_id, manager, _path in rows if manager}
+        self._unit_path_of = {user_id: path for user_id, _manager, path in rows}
 
     def available(self, user_id: int | None) -> bool:
-        return user_id is not None and user_id in self.active and user_id not in self.away
+        if user_id is None:
+            return False
+        self._load_availability({user_id})
+        return user_id in self._active and user_id not in self.away
 
     def escalation_target(self, f: FollowUp) -> int | None:
         if f.escalation == FollowUp.Escalation.USER and f.escalate_to_id:
             return f.escalate_to_id
         if f.escalation == FollowUp.Escalation.LEAD_COUNSELLOR or f.is_clinical:
-            choices = [u for u in self.lead_counsellors if u != f.owner_id]
+            choices = [u for u in self.directory.lead_counsellors if u != f.owner_id]
             return next((u for u in choices if self.available(u)), choices[0] if choices else None)
-        manager = self.manager_of.get(f.owner_id)
+        self._load_people()
+        manager = self._manager_of.get(f.owner_id)
         if manager and manager != f.owner_id:
             return manager
-        path = self.unit_path_of.get(f.owner_id, "")
-        above = [u for u, unit_path in reversed(self.supervisors) if path.startswith(unit_path) and u != f.owner_id]
+        path = self._unit_path_of.get(f.owner_id, "")
+        above = [
+            u for u, unit_path in reversed(self.directory.supervisors) if path.startswith(unit_path) and u != f.owner_id
+        ]
         if above:
             return above[0]
-        return next((u for u in self.admins if u != f.owner_id), None)
+        return next((u for u in self.directory.admins if u != f.owner_id), None)
 
     def recipient(self, f: FollowUp, stage: str) -> tuple[int, int | None]:
         """(recipient, routed_from): the person to tell, and whom they stand in for (if anyone)."""

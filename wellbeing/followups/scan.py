@@ -1,38 +1,38 @@
-"""The overdue scan: claim follow-ups whose next stage is due, record their reminders, write the
-in-app notifications, and queue one digest per recipient and channel for delivery after commit.
+"""The overdue scan.
+
+One run (a ``ScanRun``) claims the follow-ups whose next stage is due, batch by batch, each batch in
+its own transaction: it records their reminders and in-app notifications and writes back each
+follow-up's pipeline state. Then the run queues one digest per recipient (e-mail) and per webhook
+endpoint, for delivery after commit.
 
 Safe to run concurrently (two beats, overlapping scans, a re-delivered task): follow-ups are claimed
-with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, and a reminder is unique per (follow-up,
-cycle, stage, repeat) in the database, so nothing is ever recorded - or sent - twice.
+with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, a reminder is unique per (follow-up,
+cycle, stage, repeat) in the database, and a run's digests are created once, under a row lock. A
+run that dies between its batches and its digests is completed by a later scan (its reminders and
+in-app notifications are already safe).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from wellbeing.followups.routing import Router
+from wellbeing.followups.routing import RoleDirectory, Router
 from wellbeing.followups.timing import TimingTable, in_quiet_hours, plan
-from wellbeing.models import Delivery, FollowUp, Notification, Person, Reminder, ScanRun, Stage, Tier, WebhookEndpoint
+from wellbeing.models import Delivery, FollowUp, Notification, Reminder, ScanRun, Stage, Tier, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
 TIER_ORDER = [Tier.ROUTINE, Tier.YELLOW, Tier.ORANGE, Tier.RED]
-
-
-@dataclass
-class ScanResult:
-    scan: ScanRun
-    delivery_ids: list[int]
+#: A run older than this cannot still be alive (the scan task's hard time limit is shorter).
+ABANDONED_AFTER = timedelta(minutes=5)
 
 
 def stage_message(stage: str) -> str:
@@ -45,30 +45,51 @@ def stage_message(stage: str) -> str:
     }[stage]
 
 
+#: What planning and routing read (never the encrypted outcome).
+CLAIM_FIELDS = (
+    "id",
+    "owner_id",
+    "title",
+    "kind",
+    "tier",
+    "due_at",
+    "grace",
+    "escalation",
+    "escalate_to_id",
+    "status",
+    "snoozed_until",
+    "acknowledged_at",
+    "created_at",
+    "cycle",
+    "stages_sent",
+    "repeats_sent",
+    "next_action_at",
+)
+
+
 def _claim(now: datetime, *, quiet: bool, batch: int, ids: list[int] | None) -> list[FollowUp]:
     qs = FollowUp.objects.filter(status__in=FollowUp.ACTIVE_STATUSES, next_action_at__lte=now)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     if quiet:
         qs = qs.filter(tier=Tier.RED)  # quiet hours hold everything else until morning
-    qs = qs.order_by("next_action_at")
+    qs = qs.only(*CLAIM_FIELDS).order_by("next_action_at")
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     return list(qs[:batch])
 
 
-def _scan_batch(now: datetime, *, ids: list[int] | None = None) -> tuple[ScanRun, list[int], int]:
-    quiet = in_quiet_hours(now)
+def _scan_batch(
+    run: ScanRun, now: datetime, *, ids: list[int] | None = None, directory: RoleDirectory | None = None
+) -> int:
+    """Claim one batch of due follow-ups; record their reminders and in-app notifications.
+    Returns how many follow-ups it claimed."""
     with transaction.atomic():
-        scan = ScanRun.objects.create(started_at=timezone.now(), quiet_hours=quiet)
-        followups = _claim(now, quiet=quiet, batch=settings.FOLLOWUP_SCAN_BATCH, ids=ids)
+        followups = _claim(now, quiet=run.quiet_hours, batch=settings.FOLLOWUP_SCAN_BATCH, ids=ids)
         if not followups:
-            scan.finished_at = timezone.now()
-            scan.save(update_fields=["finished_at"])
-            return scan, [], 0
+            return 0
         timings = TimingTable()
-        router = Router(followups, now)
-
+        router = Router(followups, now, directory)
         reminders: list[Reminder] = []
         for f in followups:
             p = plan(f, timings.for_followup(f), now)
@@ -83,28 +104,120 @@ def _scan_batch(now: datetime, *, ids: list[int] | None = None) -> tuple[ScanRun
                         recipient_id=recipient,
                         routed_from_id=routed_from,
                         scheduled_for=due.at,
-                        scan=scan,
+                        scan=run,
                     )
                 )
             f.stages_sent, f.repeats_sent, f.next_action_at = p.stages_sent, p.repeats_sent, p.next_action_at
             if f.status == FollowUp.Status.SNOOZED and f.snoozed_until and f.snoozed_until <= now:
                 f.status = FollowUp.Status.OPEN
-        FollowUp.objects.bulk_update(followups, ["stages_sent", "repeats_sent", "next_action_at", "status"])
+        _save_plans(followups)
         # The unique constraint is the last line of defence: a row another scan already wrote is
-        # skipped, and only this scan's rows go on to be delivered.
-        Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
-        created = list(
-            Reminder.objects.filter(scan=scan).select_related("followup", "recipient").order_by("recipient_id", "id")
+        # skipped, and only the rows written here get notifications (and this run's digests).
+        Reminder.objects.bulk_create(reminders, ignore_conflicts=True, batch_size=1000)
+        # A follow-up is claimed once per run, so this run's rows for this batch are exactly the ones
+        # written here (a conflicting row belongs to another run, which notifies for it).
+        rows = list(
+            Reminder.objects.filter(scan=run, followup_id__in=[f.pk for f in followups]).values_list(
+                "id", "followup_id", "recipient_id", "stage"
+            )
         )
-        deliveries = _notify(scan, created)
-        scan.followups = len(followups)
-        scan.reminders = len(created)
-        scan.deliveries = len(deliveries)
-        scan.finished_at = timezone.now()
-        scan.save(update_fields=["followups", "reminders", "deliveries", "finished_at"])
-        ids_to_send = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: _enqueue(ids_to_send))
-        return scan, ids_to_send, len(followups)
+        _notify_in_app(rows, {f.pk: f for f in followups})
+        ScanRun.objects.filter(pk=run.pk).update(
+            followups=F("followups") + len(followups), reminders=F("reminders") + len(rows)
+        )
+        return len(followups)
+
+
+def _save_plans(followups: list[FollowUp]) -> None:
+    """Write back each follow-up's pipeline state in one statement."""
+    if connection.vendor != "postgresql":
+        FollowUp.objects.bulk_update(followups, ["stages_sent", "repeats_sent", "next_action_at", "status"])
+        return
+    # Django's bulk_update builds a CASE per field and row; UPDATE ... FROM (VALUES ...) is one cheap pass.
+    rows = [(f.pk, f.stages_sent, f.repeats_sent, f.next_action_at, f.status) for f in followups]
+    values = ", ".join(["(%s::bigint, %s::smallint, %s::integer, %s::timestamptz, %s::varchar)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {FollowUp._meta.db_table} AS f
+                SET stages_sent = v.stages_sent, repeats_sent = v.repeats_sent,
+                    next_action_at = v.next_action_at, status = v.status
+                FROM (VALUES {values}) AS v(id, stages_sent, repeats_sent, next_action_at, status)
+                WHERE f.id = v.id""",
+            [value for row in rows for value in row],
+        )
+
+
+def _notify_in_app(rows: list[tuple[int, int, int, str]], followups: dict[int, FollowUp]) -> None:
+    """One inbox item per reminder, in the reminder's own transaction: exactly once."""
+    link = reverse("followups:detail", args=[0]).removesuffix("0/")
+    with translation.override(settings.LANGUAGE_CODE):
+        messages = {stage: stage_message(stage) for stage in Stage.values}
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=recipient_id,
+                reminder_id=reminder_id,
+                title=followups[followup_id].title,
+                body=messages[stage],
+                url=f"{link}{followup_id}/",
+                tier=followups[followup_id].tier,
+            )
+            for reminder_id, followup_id, recipient_id, stage in rows
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+
+
+# --- Digests -------------------------------------------------------------------------------------------
+
+
+def endpoint_accepts(endpoint: WebhookEndpoint, *, tier: str, kind: str, owner_path: str) -> bool:
+    """Whether a webhook endpoint wants a reminder: its priority floor, counselling work only where
+    allowed, and owners in its unit (and below)."""
+    if TIER_ORDER.index(tier) < TIER_ORDER.index(endpoint.min_tier):
+        return False
+    if kind in FollowUp.CLINICAL_KINDS and not endpoint.include_clinical:
+        return False
+    return endpoint.unit is None or owner_path.startswith(endpoint.unit.path)
+
+
+def queue_digests(run: ScanRun) -> list[int]:
+    """Create the run's digests - one e-mail per recipient with an address, one POST per webhook
+    endpoint that wants any of its reminders - exactly once, and queue them after commit."""
+    with transaction.atomic():
+        run = ScanRun.objects.select_for_update().get(pk=run.pk)
+        if run.digested_at is not None:
+            return []
+        reminders = Reminder.objects.filter(scan=run)
+        deliveries = [
+            Delivery(key=f"{run.pk}:email:{recipient_id}", channel=Delivery.Channel.EMAIL, recipient_id=recipient_id)
+            for recipient_id in reminders.exclude(recipient__email="")
+            .order_by()
+            .values_list("recipient_id", flat=True)
+            .distinct()
+        ]
+        endpoints = list(WebhookEndpoint.objects.filter(is_active=True).select_related("unit"))
+        if endpoints:
+            rows = list(
+                reminders.values_list("followup__tier", "followup__kind", "followup__owner__person__unit__path")
+            )
+            for endpoint in endpoints:
+                if any(endpoint_accepts(endpoint, tier=t, kind=k, owner_path=p or "") for t, k, p in rows):
+                    deliveries.append(
+                        Delivery(
+                            key=f"{run.pk}:webhook:{endpoint.pk}", channel=Delivery.Channel.WEBHOOK, endpoint=endpoint
+                        )
+                    )
+        # Queued after commit below; the retry sweep steps in only if no attempt was made by then.
+        first_retry = timezone.now() + timedelta(seconds=settings.DELIVERY_RETRY_BASE_SECONDS)
+        for delivery in deliveries:
+            delivery.scan, delivery.next_attempt_at = run, first_retry
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        ids = list(Delivery.objects.filter(scan=run).values_list("pk", flat=True))
+        ScanRun.objects.filter(pk=run.pk).update(digested_at=timezone.now(), deliveries=len(ids))
+        transaction.on_commit(lambda: _enqueue(ids))
+        return ids
 
 
 def _enqueue(delivery_ids: list[int]) -> None:
@@ -114,111 +227,41 @@ def _enqueue(delivery_ids: list[int]) -> None:
         deliver.delay(delivery_id)
 
 
-def _link(f: FollowUp) -> str:
-    return reverse("followups:detail", args=[f.pk])
+def recover_abandoned_runs(now: datetime) -> int:
+    """Queue the digests of runs that recorded reminders but died before queueing them."""
+    abandoned = ScanRun.objects.filter(digested_at__isnull=True, reminders__gt=0, started_at__lt=now - ABANDONED_AFTER)
+    count = 0
+    for run in abandoned.order_by("started_at")[:100]:
+        if queue_digests(run):
+            count += 1
+    return count
 
 
-def _notify(scan: ScanRun, reminders: list[Reminder]) -> list[Delivery]:
-    """In-app notifications (one per reminder) and digests (one per recipient per channel)."""
-    if not reminders:
-        return []
-    with translation.override(settings.LANGUAGE_CODE):
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    recipient_id=r.recipient_id,
-                    reminder=r,
-                    title=r.followup.title,
-                    body=stage_message(r.stage),
-                    url=_link(r.followup),
-                    tier=r.followup.tier,
-                )
-                for r in reminders
-            ],
-            ignore_conflicts=True,
-        )
-    by_recipient: dict[int, list[Reminder]] = defaultdict(list)
-    for r in reminders:
-        by_recipient[r.recipient_id].append(r)
-
-    deliveries: list[Delivery] = []
-    for recipient_id, items in by_recipient.items():
-        if items[0].recipient.email:
-            deliveries.append(
-                Delivery(
-                    key=f"{scan.pk}:email:{recipient_id}",
-                    channel=Delivery.Channel.EMAIL,
-                    recipient_id=recipient_id,
-                    scan=scan,
-                )
-            )
-    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).select_related("unit"))
-    webhook_items: dict[int, list[Reminder]] = defaultdict(list)
-    if endpoints:
-        owner_paths = dict(
-            Person.objects.filter(user_id__in={r.followup.owner_id for r in reminders}).values_list(
-                "user_id", "unit__path"
-            )
-        )
-        for endpoint in endpoints:
-            floor = TIER_ORDER.index(endpoint.min_tier)
-            for r in reminders:
-                f = r.followup
-                if TIER_ORDER.index(f.tier) < floor or (f.is_clinical and not endpoint.include_clinical):
-                    continue
-                if endpoint.unit is not None and not owner_paths.get(f.owner_id, "").startswith(endpoint.unit.path):
-                    continue
-                webhook_items[endpoint.pk].append(r)
-        for endpoint_id in webhook_items:
-            deliveries.append(
-                Delivery(
-                    key=f"{scan.pk}:webhook:{endpoint_id}",
-                    channel=Delivery.Channel.WEBHOOK,
-                    endpoint_id=endpoint_id,
-                    scan=scan,
-                )
-            )
-    # Queued after commit below; the retry sweep only steps in if no attempt was made by then.
-    first_retry = timezone.now() + timezone.timedelta(seconds=settings.DELIVERY_RETRY_BASE_SECONDS)
-    for d in deliveries:
-        d.next_attempt_at = first_retry
-    Delivery.objects.bulk_create(deliveries)
-    created = {d.key: d for d in Delivery.objects.filter(scan=scan)}
-    through = Delivery.reminders.through
-    links = []
-    for recipient_id, items in by_recipient.items():
-        d = created.get(f"{scan.pk}:email:{recipient_id}")
-        if d is not None:
-            links += [through(delivery_id=d.pk, reminder_id=r.pk) for r in items]
-    for endpoint_id, items in webhook_items.items():
-        d = created[f"{scan.pk}:webhook:{endpoint_id}"]
-        links += [through(delivery_id=d.pk, reminder_id=r.pk) for r in items]
-    through.objects.bulk_create(links)
-    return list(created.values())
+# --- Runs ------------------------------------------------------------------------------------------------
 
 
-def run_scan(now: datetime | None = None, *, ids: list[int] | None = None, max_batches: int = 1000) -> list[ScanRun]:
-    """Process everything due, batch by batch, each batch in its own transaction (one ScanRun each)."""
+def run_scan(now: datetime | None = None, *, ids: list[int] | None = None, max_batches: int = 1000) -> ScanRun:
+    """Process everything due (or only ``ids``), then queue the run's digests."""
     now = now or timezone.now()
-    runs: list[ScanRun] = []
+    run = ScanRun.objects.create(started_at=timezone.now(), quiet_hours=in_quiet_hours(now))
+    directory = RoleDirectory(now)
     for _batch in range(max_batches):
-        scan, _deliveries, claimed = _scan_batch(now, ids=ids)
-        runs.append(scan)
-        if claimed < settings.FOLLOWUP_SCAN_BATCH:
+        if _scan_batch(run, now, ids=ids, directory=directory) < settings.FOLLOWUP_SCAN_BATCH:
             break
+    run.refresh_from_db()
+    if run.reminders:
+        queue_digests(run)
+    ScanRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+    run.refresh_from_db()
     logger.info(
-        "follow-up scan: %s follow-ups, %s reminders, %s messages",
-        sum(r.followups for r in runs),
-        sum(r.reminders for r in runs),
-        sum(r.deliveries for r in runs),
+        "follow-up scan: %s follow-ups, %s reminders, %s messages", run.followups, run.reminders, run.deliveries
     )
-    return runs
+    return run
 
 
 def prune_scan_runs(now: datetime) -> int:
-    """Forget empty scans older than a day (the health check needs only the latest)."""
-    cutoff = now - timezone.timedelta(days=1)
-    deleted, _ = ScanRun.objects.filter(started_at__lt=cutoff, reminders=0, deliveries=0).delete()
+    """Forget empty runs older than a day (the health check needs only the latest)."""
+    deleted, _ = ScanRun.objects.filter(started_at__lt=now - timedelta(days=1), reminders=0).delete()
     return deleted
 
 

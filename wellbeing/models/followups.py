@@ -246,6 +246,7 @@ class ScanRun(models.Model):
     reminders = models.PositiveIntegerField(_("reminders recorded"), default=0)
     deliveries = models.PositiveIntegerField(_("messages queued"), default=0)
     quiet_hours = models.BooleanField(_("quiet hours"), default=False)
+    digested_at = models.DateTimeField(_("digests queued"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("scan run")
@@ -283,7 +284,9 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["followup", "cycle", "stage", "repeat"], name="reminder_once_per_stage")
         ]
-        indexes = [models.Index(fields=["scan", "recipient"])]
+        indexes = [
+            models.Index(fields=["scan", "recipient"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.followup_id}:{self.cycle}:{self.stage}:{self.repeat}"
@@ -379,8 +382,12 @@ class Delivery(models.Model):
     endpoint = models.ForeignKey(
         WebhookEndpoint, verbose_name=_("webhook"), on_delete=models.PROTECT, null=True, blank=True
     )
-    scan = models.ForeignKey(ScanRun, on_delete=models.PROTECT, related_name="+")
-    reminders = models.ManyToManyField(Reminder, related_name="deliveries")
+    scan = models.ForeignKey(
+        ScanRun,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The digest run: its reminders are the content."),
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)

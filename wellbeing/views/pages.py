@@ -27,6 +27,8 @@ def home(request):
         context["scope_units"] = access.units_for(Role.SUPERVISOR, Role.HR_OFFICER)
     if policy.can(request.user, "stats.view"):
         context["headcounts"] = selectors.headcount_by_top_unit(user=request.user)
+    if policy.can(request.user, "followup.overdue_counts"):
+        context["overdue_counts"] = selectors.overdue_followup_counts(user=request.user)
     context["can_admin"] = policy.can(request.user, "admin.access")
     return render(request, "wellbeing/home.html", context)
 
