@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from talks.api import TalkViewSet
 from wellbeing.api.followups import FollowUpViewSet
 from wellbeing.api.views import OrgUnitViewSet, PersonViewSet
 
@@ -14,5 +15,6 @@ router = Router(trailing_slash=True)
 router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("people", PersonViewSet, basename="person")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("talks", TalkViewSet, basename="talk")
 
 urlpatterns = router.urls

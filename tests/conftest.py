@@ -19,10 +19,11 @@ Principals (the three-person pattern, widened to every role):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
@@ -47,6 +48,8 @@ class Org:
     users: dict[str, object]
     tokens: dict[str, str]
     followups: dict[str, FollowUp]
+    talk: object
+    referral: object
 
 
 def _user_with_person(name: str, unit: OrgUnit, full_name: str, **person_fields):
@@ -110,10 +113,39 @@ def org(db) -> Org:
         ),
     }
 
+    from talks.services import TalkInput, talk_create
+
+    talk = talk_create(
+        actor=users["supervisor"],
+        data=TalkInput(
+            participants=[people["staff"]],
+            held_at=timezone.now() - timedelta(days=1),
+            main_content="最近加班多，睡眠不好",
+            shared_summary="已约定下月调整值班",
+        ),
+    )
+    referral = services.referral_create(
+        actor=users["supervisor"], person=people["colleague"], urgency="soon", reason="work_pressure"
+    )
+
     tokens = {}
     _, tokens["api_client"] = services.api_client_create(actor=None, name="hr-sync", scopes="people:read,org:read")
     _, tokens["api_client_no_scope"] = services.api_client_create(actor=None, name="leave-only", scopes="leave:read")
-    return Org(county, town_a, section_a1, town_b, section_b1, office, counselling, people, users, tokens, followups)
+    return Org(
+        county,
+        town_a,
+        section_a1,
+        town_b,
+        section_b1,
+        office,
+        counselling,
+        people,
+        users,
+        tokens,
+        followups,
+        talk,
+        referral,
+    )
 
 
 USER_ROLES = [

@@ -70,6 +70,20 @@ FOLLOWUP_PAGE = pages({}, default_user=404) | {"staff": 200, "supervisor": 200}
 FOLLOWUP_ACTION = pages({}, default_user=404) | {"staff": 302, "supervisor": 302}
 FOLLOWUP_API = api({}, default_user=404) | {"staff": 200, "supervisor": 200, **dict.fromkeys(API_ROLES, 403)}
 
+
+def talk_a(org: Org) -> dict:
+    return {"pk": org.talk.pk}
+
+
+def referral(org: Org) -> dict:
+    return {"pk": org.referral.pk}
+
+
+SUPERVISORS_ONLY = pages({}, default_user=403) | {"supervisor": 200, "outsider_supervisor": 200}
+# A talk (access.md "talk"): its leader and its participant; supervisors of the unit see who/when.
+TALK_PAGE = pages({}, default_user=404) | {"supervisor": 200, "staff": 200}
+TALK_API = api({}, default_user=404) | {"supervisor": 200, "staff": 200, **dict.fromkeys(API_ROLES, 403)}
+
 # Directory roles (access.md: person profile - supervisor reports, counsellor caseload people,
 # lead counsellor all, HR their units, admin all; staff only themselves; leading group none).
 NO_DIRECTORY = {"staff": 403, "outsider": 403, "leading_group": 403}
@@ -106,6 +120,29 @@ MATRIX: dict[str, Entry] = {
     "follow-up-detail": Entry(FOLLOWUP_API, kwargs=staff_task, api=True),
     "follow-up-complete": Entry(FOLLOWUP_API, kwargs=staff_task, method="post", api=True),
     "follow-up-snooze": Entry(FOLLOWUP_API, kwargs=staff_task, method="post", data=snooze_data, api=True),
+    "talks:new": Entry(SUPERVISORS_ONLY),
+    "talks:picker": Entry(SUPERVISORS_ONLY),
+    "talks:action-row": Entry(SUPERVISORS_ONLY),
+    "talks:overview": Entry(SUPERVISORS_ONLY),
+    "talks:mine": Entry(pages({})),
+    # A person's talk history: visible people outside the supervisor's units are refused (403).
+    "talks:person": Entry(
+        pages({}, default_user=404)
+        | {"supervisor": 200, "lead_counsellor": 403, "hr_officer": 403, "administrator": 403},
+        kwargs=colleague,
+    ),
+    "talks:detail": Entry(TALK_PAGE, kwargs=talk_a),
+    "referrals": Entry(pages({})),
+    "referral-acknowledge": Entry(
+        pages({}, default_user=403) | {"lead_counsellor": 302}, kwargs=referral, method="post"
+    ),
+    "referral-new": Entry(
+        pages({}, default_user=404)
+        | {"supervisor": 200, "lead_counsellor": 200, "hr_officer": 403, "administrator": 403},
+        kwargs=colleague,
+    ),
+    "talk-list": Entry(api({}) | dict.fromkeys(API_ROLES, 403), api=True),
+    "talk-detail": Entry(TALK_API, kwargs=talk_a, api=True),
     "api-schema": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 200}, api=True),
     "api-docs": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 200}, api=True),
     "org-unit-list": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 403}, api=True),

@@ -15,6 +15,13 @@ def navigation(request):
         items.append((_("My follow-ups"), reverse("followups:mine")))
     if policy.can(user, "followup.team"):
         items.append((_("Team follow-ups"), reverse("followups:team")))
+    if policy.can(user, "talk.log"):
+        items.append((_("Log a talk"), reverse("talks:new")))
+        items.append((_("Talk overview"), reverse("talks:overview")))
+    if policy.can(user, "referral.intake"):
+        items.append((_("Referrals"), reverse("referrals")))
+    if getattr(policy.access_for(user).person, "pk", None) is not None:
+        items.append((_("My talks"), reverse("talks:mine")))
     if policy.can(user, "person.directory"):
         items.append((_("People"), reverse("people")))
     if policy.can(user, "api.docs"):

@@ -349,3 +349,36 @@ def _followup_manage(access: Access, followup) -> bool:
 @register_rule("followup.overdue_counts")
 def _followup_counts(access: Access, obj) -> bool:
     return access.has(Role.LEADING_GROUP, Role.LEAD_COUNSELLOR, Role.ADMINISTRATOR)
+
+
+# --- Referrals -----------------------------------------------------------------------------------------
+
+
+@register_rule("referral.create")
+def _referral_create(access: Access, person) -> bool:
+    """Supervisors refer people in their units; the counselling team refers anyone; anyone may refer
+    themselves."""
+    if person is None or access.user is None:
+        return False
+    if access.person is not None and access.person.pk == person.pk:
+        return True
+    if access.has(Role.COUNSELLOR, Role.LEAD_COUNSELLOR):
+        return True
+    return person_in_supervised_units(access, person)
+
+
+@register_rule("referral.intake")
+def _referral_intake(access: Access, obj) -> bool:
+    return access.has(Role.LEAD_COUNSELLOR)
+
+
+def referrals_visible_to(principal):
+    """The lead counsellor sees every referral; a referrer sees the ones they made (status only)."""
+    from wellbeing.models import Referral
+
+    access = access_for(principal)
+    if access.user is None:
+        return Referral.objects.none()
+    if access.has(Role.LEAD_COUNSELLOR):
+        return Referral.objects.all()
+    return Referral.objects.filter(referred_by=access.user)

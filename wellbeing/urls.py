@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wellbeing.views import followups, health, pages
+from wellbeing.views import followups, health, pages, referrals
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -9,4 +9,7 @@ urlpatterns = [
     path("inbox/", followups.inbox, name="inbox"),
     path("inbox/read/", followups.inbox_mark_read, name="inbox-read"),
     path("health/", health.health, name="health"),
+    path("referrals/", referrals.referral_list, name="referrals"),
+    path("referrals/<int:pk>/acknowledge/", referrals.referral_acknowledge, name="referral-acknowledge"),
+    path("people/<str:external_id>/refer/", referrals.referral_new, name="referral-new"),
 ]

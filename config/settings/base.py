@@ -208,7 +208,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "TalkKindEnum": "talks.models.Talk.Kind",
+        "FollowUpKindEnum": "wellbeing.models.followups.FollowUp.Kind",
+        "OrgUnitKindEnum": "wellbeing.models.org.OrgUnit.Kind",
+    },
     "SERVE_PERMISSIONS": ["wellbeing.api.permissions.CanReadApiDocs"],
 }
 
@@ -281,3 +285,10 @@ DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=600)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
 # Absolute links in e-mails and webhooks.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Heart-to-heart talks ------------------------------------------------------------------------------
+# Default cadence: each supervisor with each report every 90 days (per unit / per person in the admin).
+TALK_CADENCE_DAYS = env.int("TALK_CADENCE_DAYS", default=90)
+
+# django-bootstrap5: no green "valid" marks on filters and re-shown forms; errors stay red.
+BOOTSTRAP5 = {"success_css_class": ""}

@@ -32,9 +32,25 @@ def test_the_navigation_follows_the_roles(as_principal):
     staff_nav = as_principal("staff").get("/").context["nav_items"]
     admin_nav = as_principal("administrator").get("/").context["nav_items"]
     supervisor_nav = as_principal("supervisor").get("/").context["nav_items"]
-    assert [str(label) for label, _ in staff_nav] == ["Home", "My follow-ups", "API"]
-    assert [str(label) for label, _ in supervisor_nav] == ["Home", "My follow-ups", "Team follow-ups", "People", "API"]
-    assert [str(label) for label, _ in admin_nav] == ["Home", "My follow-ups", "People", "API", "Administration"]
+    assert [str(label) for label, _ in staff_nav] == ["Home", "My follow-ups", "My talks", "API"]
+    assert [str(label) for label, _ in supervisor_nav] == [
+        "Home",
+        "My follow-ups",
+        "Team follow-ups",
+        "Log a talk",
+        "Talk overview",
+        "My talks",
+        "People",
+        "API",
+    ]
+    assert [str(label) for label, _ in admin_nav] == [
+        "Home",
+        "My follow-ups",
+        "My talks",
+        "People",
+        "API",
+        "Administration",
+    ]
 
 
 def test_the_leading_group_sees_suppressed_small_counts(as_principal, org):

@@ -16,6 +16,7 @@ from wellbeing.models.followups import (
     WebhookEndpoint,
 )
 from wellbeing.models.org import OrgUnit, Person
+from wellbeing.models.referrals import Referral
 from wellbeing.models.roles import Role, RoleAssignment, RoleSecurityPolicy
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Notification",
     "OrgUnit",
     "Person",
+    "Referral",
     "Reminder",
     "ReminderPolicy",
     "Role",

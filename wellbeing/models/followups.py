@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wellbeing.encryption import EncryptedTextField
 from wellbeing.models.base import TimeStampedModel
@@ -345,7 +346,7 @@ class WebhookEndpoint(TimeStampedModel):
     include_clinical = models.BooleanField(
         _("include counselling work"), default=False, help_text=_("Only for the counselling team's own channel.")
     )
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("webhook", "enabled"), default=True)
 
     class Meta:
         verbose_name = _("webhook endpoint")

@@ -55,6 +55,15 @@ class PersonQuerySet(models.QuerySet):
         raise models.ProtectedError(_("People are never deleted; mark them as left."), set(self))
 
 
+def name_to_pinyin(name: str) -> str:
+    """'王静' -> 'wj wangjing': people can be found by their initials or the full pinyin."""
+    from pypinyin import Style, lazy_pinyin
+
+    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+    full = "".join(lazy_pinyin(name, errors="ignore")).lower()
+    return f"{initials} {full}".strip()[:400]
+
+
 class Person(TimeStampedModel):
     """A staff member (干部 / 职工), keyed by the HR system's ``external_id``.
 
@@ -73,6 +82,13 @@ class Person(TimeStampedModel):
 
     external_id = models.CharField(_("external ID"), max_length=64, unique=True)
     full_name = models.CharField(_("full name"), max_length=100)
+    name_pinyin = models.CharField(
+        _("name in pinyin"),
+        max_length=400,
+        blank=True,
+        editable=False,
+        help_text=_("Initials and full pinyin, for search (e.g. 'wj wangjing')."),
+    )
     gender = models.CharField(_("gender"), max_length=16, choices=Gender.choices, default=Gender.UNSPECIFIED)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     work_start_date = models.DateField(
@@ -120,3 +136,10 @@ class Person(TimeStampedModel):
 
     def delete(self, *args, **kwargs):
         raise models.ProtectedError(_("People are never deleted; mark them as left."), {self})
+
+    def save(self, *args, **kwargs):
+        self.name_pinyin = name_to_pinyin(self.full_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin"}
+        super().save(*args, **kwargs)

@@ -27,9 +27,11 @@ from wellbeing.services.people import (
     role_assign,
     role_end,
 )
+from wellbeing.services.referrals import URGENCY_TIERS, referral_acknowledge, referral_create
 
 __all__ = [
     "PERSON_FIELDS",
+    "URGENCY_TIERS",
     "api_client_create",
     "api_client_revoke",
     "followup_acknowledge",
@@ -46,6 +48,8 @@ __all__ = [
     "person_create",
     "person_mark_left",
     "person_update",
+    "referral_acknowledge",
+    "referral_create",
     "role_assign",
     "role_end",
 ]

@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from wellbeing import policy, selectors
@@ -57,4 +59,14 @@ def person_directory(request):
 @login_required
 def person_detail(request, external_id: str):
     person = selectors.person_get_for_user(user=request.user, external_id=external_id)
-    return render(request, "wellbeing/person.html", {"person": person})
+    links = [link for provider in PERSON_PAGE_LINKS for link in provider(request.user, person)]
+    if policy.can(request.user, "referral.create", person):
+        links.append(
+            (_("Refer to the counselling team"), reverse("referral-new", args=[person.external_id]), "outline-danger")
+        )
+    return render(request, "wellbeing/person.html", {"person": person, "links": links})
+
+
+#: Other apps add buttons to a person's page from their AppConfig.ready(): callables
+#: (user, person) -> [(label, url, bootstrap button style)], so the core imports none of them.
+PERSON_PAGE_LINKS: list = []

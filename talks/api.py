@@ -1,0 +1,286 @@
+"""/api/v1/talks/: create, list and read talk records, for signed-in users only.
+
+No API-client scope can read talks. Lists carry who/when/kind; the recorded text appears only in a
+single talk, only for those the policy allows, and each such read is audited.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from talks import selectors, services
+from talks.models import TEXT_MAX, Talk, TalkAction
+from wellbeing import policy
+from wellbeing.api.permissions import IsAuthenticatedPrincipal
+from wellbeing.api.views import ERRORS, NOT_FOUND, _page
+from wellbeing.models import OrgUnit, Person, Referral
+
+
+class IsSignedInUser(BasePermission):
+    """People only: no API client (HR system) scope reaches talks."""
+
+    def has_permission(self, request, view):
+        return getattr(request.user, "api_client", None) is None and bool(policy.access_for(request.user).roles)
+
+
+class TalkSerializer(serializers.ModelSerializer):
+    participants = serializers.SerializerMethodField()
+    led_by = serializers.CharField(source="led_by.get_username", read_only=True)
+
+    class Meta:
+        model = Talk
+        fields = [
+            "id",
+            "kind",
+            "occasion",
+            "trigger",
+            "held_at",
+            "location",
+            "duration_minutes",
+            "participants",
+            "led_by",
+            "confidentiality",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_participants(self, talk) -> list[str]:
+        return [p.person.external_id for p in talk.participations.all()]
+
+
+class TalkTextSerializer(serializers.Serializer):
+    main_content = serializers.CharField(allow_null=True)
+    difficulties = serializers.CharField(allow_null=True)
+    suggestions = serializers.CharField(allow_null=True)
+    shared_summary = serializers.CharField(allow_null=True)
+
+
+class TalkDetailSerializer(TalkSerializer):
+    mood = serializers.SerializerMethodField()
+    mood_tags = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField()
+
+    class Meta(TalkSerializer.Meta):
+        fields = [*TalkSerializer.Meta.fields, "mood", "mood_tags", "text"]
+        read_only_fields = fields
+
+    def _full(self, talk) -> bool:
+        return policy.can(self.context["request"].user, "talk.read_text", talk)
+
+    def get_mood(self, talk) -> int | None:
+        return talk.mood if self._full(talk) else None
+
+    def get_mood_tags(self, talk) -> list[str]:
+        return talk.mood_tags if self._full(talk) else []
+
+    @extend_schema_field(TalkTextSerializer)
+    def get_text(self, talk) -> dict:
+        text = selectors.talk_text_for_user(user=self.context["request"].user, talk=talk)
+        return TalkTextSerializer(text.__dict__).data
+
+
+class ActionInput(serializers.Serializer):
+    description = serializers.CharField(max_length=200)
+    owner_kind = serializers.ChoiceField(choices=TalkAction.OwnerKind.choices, default=TalkAction.OwnerKind.SUPERVISOR)
+    owner = serializers.CharField(
+        max_length=64, required=False, help_text="External ID of the colleague (owner_kind colleague)"
+    )
+    due_date = serializers.DateField()
+
+
+class ReferralInput(serializers.Serializer):
+    urgency = serializers.ChoiceField(choices=Referral.Urgency.choices)
+    reason = serializers.ChoiceField(choices=Referral.Reason.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class TalkCreateInput(serializers.Serializer):
+    participants = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False, max_length=200)
+    kind = serializers.ChoiceField(choices=Talk.Kind.choices, default=Talk.Kind.INDIVIDUAL)
+    occasion = serializers.ChoiceField(choices=Talk.Occasion.choices, default=Talk.Occasion.ROUTINE)
+    trigger = serializers.ChoiceField(choices=Talk.Trigger.choices, required=False, allow_blank=True, default="")
+    held_at = serializers.DateTimeField()
+    location = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
+    mood = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    mood_tags = serializers.ListField(
+        child=serializers.ChoiceField(choices=Talk.MoodTag.choices), required=False, default=list
+    )
+    main_content = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+    difficulties = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+    suggestions = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+    shared_summary = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+    confidentiality = serializers.ChoiceField(choices=Talk.Confidentiality.choices, default=Talk.Confidentiality.NORMAL)
+    actions = ActionInput(many=True, required=False, default=list)
+    referral = ReferralInput(required=False, allow_null=True, default=None)
+
+    def validate_participants(self, value):
+        people = {p.external_id: p for p in Person.objects.filter(external_id__in=value).select_related("unit", "user")}
+        unknown = [v for v in value if v not in people]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown or not in your units: {', '.join(unknown[:10])}")
+        return [people[v] for v in dict.fromkeys(value)]
+
+
+class TalkFilterInput(serializers.Serializer):
+    person = serializers.CharField(max_length=64, required=False)
+    unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all(), required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    kind = serializers.ChoiceField(choices=Talk.Kind.choices, required=False)
+
+
+EXAMPLE = {
+    "id": 7,
+    "kind": "individual",
+    "occasion": "triggered",
+    "trigger": "family_illness",
+    "held_at": "2026-11-20T15:30:00+08:00",
+    "location": "办公室",
+    "duration_minutes": 40,
+    "participants": ["HR-000123"],
+    "led_by": "zhangzhuren",
+    "confidentiality": "normal",
+    "created_at": "2026-11-20T16:20:00+08:00",
+}
+CREATE_EXAMPLE = {
+    "participants": ["HR-000123"],
+    "kind": "individual",
+    "occasion": "triggered",
+    "trigger": "family_illness",
+    "held_at": "2026-11-20T15:30:00+08:00",
+    "location": "办公室",
+    "duration_minutes": 40,
+    "mood": 3,
+    "mood_tags": ["family", "workload"],
+    "main_content": "……",
+    "difficulties": "……",
+    "suggestions": "……",
+    "shared_summary": "……",
+    "confidentiality": "normal",
+    "actions": [{"description": "调整下月值班安排", "owner_kind": "supervisor", "due_date": "2026-11-30"}],
+    "referral": None,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Talks I may see (who, when, kind)",
+        parameters=[
+            OpenApiParameter("person", str, description="External ID of a participant"),
+            OpenApiParameter("unit", int, description="Participants in this unit or below"),
+            OpenApiParameter("date_from", str),
+            OpenApiParameter("date_to", str),
+            OpenApiParameter("kind", str, enum=Talk.Kind.values),
+        ],
+        responses={200: TalkSerializer(many=True), **ERRORS},
+        examples=[OpenApiExample("A page of talks", value=_page(EXAMPLE), response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="One talk (its text only where allowed; every read of text is audited)",
+        responses={200: TalkDetailSerializer, **ERRORS, **NOT_FOUND},
+        examples=[
+            OpenApiExample(
+                "A talk",
+                value=EXAMPLE
+                | {
+                    "mood": 3,
+                    "mood_tags": ["family"],
+                    "text": {"main_content": "……", "difficulties": "……", "suggestions": "……", "shared_summary": "……"},
+                },
+                response_only=True,
+            )
+        ],
+    ),
+    create=extend_schema(
+        summary="Log a talk (supervisors)",
+        request=TalkCreateInput,
+        responses={201: TalkDetailSerializer, **ERRORS},
+        examples=[
+            OpenApiExample("A triggered individual talk with one action", value=CREATE_EXAMPLE, request_only=True),
+            OpenApiExample("The talk", value=EXAMPLE, response_only=True),
+        ],
+    ),
+)
+class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticatedPrincipal, IsSignedInUser]
+    filter_backends = []
+    queryset = Talk.objects.none()
+
+    def get_serializer_class(self):
+        return TalkDetailSerializer if self.action in ("retrieve", "create") else TalkSerializer
+
+    def get_queryset(self):
+        filters = selectors.TalkFilters()
+        if self.action == "list":
+            params = TalkFilterInput(data=self.request.query_params)
+            params.is_valid(raise_exception=True)
+            d = params.validated_data
+            person = None
+            if d.get("person"):
+                person = Person.objects.filter(external_id=d["person"]).first()
+                if person is None:
+                    return Talk.objects.none()
+            filters = selectors.TalkFilters(
+                person=person,
+                unit=d.get("unit"),
+                date_from=d.get("date_from"),
+                date_to=d.get("date_to"),
+                kind=d.get("kind"),
+            )
+        return selectors.talk_list_for_user(user=self.request.user, filters=filters)
+
+    def get_object(self):
+        return selectors.talk_get_for_user(user=self.request.user, talk_id=self.kwargs["pk"])
+
+    def create(self, request, *args, **kwargs):
+        if not policy.can(request.user, "talk.log"):
+            raise PermissionDenied
+        data = TalkCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        actions = []
+        for a in d.get("actions", []):
+            owner = None
+            if a.get("owner"):
+                colleague = Person.objects.filter(external_id=a["owner"]).select_related("user").first()
+                owner = colleague.user if colleague is not None else None
+            actions.append(
+                services.ActionInput(
+                    description=a["description"], due_date=a["due_date"], owner_kind=a["owner_kind"], owner=owner
+                )
+            )
+        referral = services.ReferralInput(**d["referral"]) if d.get("referral") else None
+        with transaction.atomic():
+            talk = services.talk_create(
+                actor=request.user,
+                data=services.TalkInput(
+                    participants=d["participants"],
+                    held_at=d["held_at"],
+                    kind=d["kind"],
+                    occasion=d["occasion"],
+                    trigger=d.get("trigger", ""),
+                    location=d.get("location", ""),
+                    duration_minutes=d.get("duration_minutes"),
+                    mood=d.get("mood"),
+                    mood_tags=d.get("mood_tags", []),
+                    main_content=d["main_content"],
+                    difficulties=d["difficulties"],
+                    suggestions=d["suggestions"],
+                    shared_summary=d["shared_summary"],
+                    confidentiality=d["confidentiality"],
+                    actions=actions,
+                    referral=referral,
+                ),
+            )
+        talk = selectors.talk_get_for_user(user=request.user, talk_id=talk.pk)
+        return Response(TalkDetailSerializer(talk, context={"request": request}).data, status=status.HTTP_201_CREATED)

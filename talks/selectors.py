@@ -1,0 +1,176 @@
+"""Reads for talks, scoped by the access policy. Reads of recorded text are audited here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Max, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from talks.models import CadencePolicy, Talk, TalkAction, TalkParticipant
+from talks.policy import talks_visible_to
+from wellbeing import policy
+from wellbeing.audit import audit_sensitive_read
+from wellbeing.models import FollowUp, OrgUnit, Person, Role
+
+
+@dataclass(frozen=True)
+class TalkFilters:
+    person: Person | None = None
+    unit: OrgUnit | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    kind: str | None = None
+
+
+def talk_list_for_user(*, user, filters: TalkFilters | None = None) -> QuerySet[Talk]:
+    """Talks the user may see (who/when/kind), with participants loaded: a fixed number of queries."""
+    f = filters or TalkFilters()
+    qs = (
+        talks_visible_to(user)
+        .select_related("led_by__person")
+        .prefetch_related(
+            Prefetch("participations", queryset=TalkParticipant.objects.select_related("person__unit").order_by("id"))
+        )
+    )
+    if f.person is not None:
+        qs = qs.filter(participations__person=f.person)
+    if f.unit is not None:
+        qs = qs.filter(participations__person__unit__path__startswith=f.unit.path)
+    if f.date_from is not None:
+        qs = qs.filter(held_at__date__gte=f.date_from)
+    if f.date_to is not None:
+        qs = qs.filter(held_at__date__lte=f.date_to)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    return qs.distinct().order_by("-held_at", "-id")
+
+
+def talk_get_for_user(*, user, talk_id) -> Talk:
+    try:
+        return talk_list_for_user(user=user).get(pk=int(talk_id))
+    except (Talk.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+@dataclass(frozen=True)
+class TalkText:
+    main_content: str | None
+    difficulties: str | None
+    suggestions: str | None
+    shared_summary: str | None
+
+
+def talk_text_for_user(*, user, talk: Talk) -> TalkText:
+    """The recorded text the user may read - all of it for the leader, the shared summary for the
+    participants, nothing for anyone else - and an audit record of what was shown."""
+    if policy.can(user, "talk.read_text", talk):
+        fields = ["main_content", "difficulties", "suggestions", "shared_summary"]
+        text = TalkText(talk.main_content, talk.difficulties, talk.suggestions, talk.shared_summary)
+    elif policy.can(user, "talk.read_summary", talk):
+        fields = ["shared_summary"]
+        text = TalkText(None, None, None, talk.shared_summary)
+    else:
+        return TalkText(None, None, None, None)
+    participants = [p.person for p in talk.participations.all()]
+    audit_sensitive_read(
+        actor=user, target=talk, fields=fields, subject_person=participants[0] if len(participants) == 1 else None
+    )
+    return text
+
+
+def actions_for_talk(*, user, talk: Talk) -> list[TalkAction]:
+    """The talk's agreed actions: all of them for the leader and the supervisors who see the talk;
+    a participant sees the actions they own."""
+    qs = talk.actions.select_related("owner__person", "person", "followup").order_by("due_date", "id")
+    access = policy.access_for(user)
+    if talk.led_by_id == user.pk or access.has(Role.SUPERVISOR):
+        return list(qs)
+    return list(qs.filter(owner=user))
+
+
+def open_actions_for_person(*, user, person: Person) -> list[TalkAction]:
+    """Unfinished actions from earlier talks with this person, to carry into the next talk."""
+    if not policy.person_in_supervised_units(policy.access_for(user), person):
+        return []
+    return list(
+        TalkAction.objects.filter(person=person, followup__status__in=FollowUp.ACTIVE_STATUSES)
+        .select_related("owner__person", "followup", "talk")
+        .order_by("due_date", "id")
+    )
+
+
+@dataclass
+class CadenceRow:
+    person: Person
+    last_talk: date | None
+    interval_days: int
+    due: date | None
+    status: str  # "never", "overdue", "due_soon", "ok"
+
+
+def cadence_overview(*, user, unit: OrgUnit | None = None) -> tuple[list[CadenceRow], float | None]:
+    """Every active report of the supervisor with their last talk, cadence and status, and the
+    coverage: the share talked to within their cadence. Four queries whatever the size."""
+    if not policy.can(user, "talk.overview"):
+        raise Http404
+    access = policy.access_for(user)
+    people = Person.objects.active().filter(supervised_people_q(access)).select_related("unit")
+    if access.person is not None:
+        people = people.exclude(pk=access.person.pk)
+    if unit is not None:
+        people = people.filter(unit__path__startswith=unit.path)
+    people = list(
+        people.annotate(last_talk=Max("talk_participations__talk__held_at")).order_by("unit__path", "full_name")
+    )
+    own = dict(CadencePolicy.objects.filter(person__in=people).values_list("person_id", "interval_days"))
+    by_unit = dict(CadencePolicy.objects.filter(unit__isnull=False).values_list("unit__path", "interval_days"))
+    today = timezone.localdate()
+    rows = []
+    for p in people:
+        interval = own.get(p.pk)
+        if interval is None:
+            path = p.unit.path
+            while path and interval is None:
+                interval = by_unit.get(path)
+                path = path[: -OrgUnit.steplen]
+        interval = interval or settings.TALK_CADENCE_DAYS
+        last = timezone.localdate(p.last_talk) if p.last_talk else None
+        due = last + timedelta(days=interval) if last else None
+        if last is None:
+            status = "never"
+        elif due < today:
+            status = "overdue"
+        elif due <= today + timedelta(days=14):
+            status = "due_soon"
+        else:
+            status = "ok"
+        rows.append(CadenceRow(p, last, interval, due, status))
+    covered = sum(1 for r in rows if r.status in ("ok", "due_soon"))
+    coverage = covered / len(rows) if rows else None
+    return rows, coverage
+
+
+def supervised_people_q(access) -> Q:
+    """People a supervisor may log talks with: in their units (and below), or reporting to them."""
+    q = policy._units_q(access.units_for(Role.SUPERVISOR))
+    if access.person is not None:
+        q |= Q(manager=access.person)
+    return q
+
+
+def people_for_picker(*, user, query: str, limit: int = 20) -> list[Person]:
+    """People the supervisor may log a talk with, found by name, pinyin or pinyin initials."""
+    if not policy.can(user, "talk.log"):
+        return []
+    access = policy.access_for(user)
+    qs = Person.objects.active().filter(supervised_people_q(access)).select_related("unit")
+    if access.person is not None:
+        qs = qs.exclude(pk=access.person.pk)
+    q = (query or "").strip().lower()[:50].replace("\x00", "")
+    if q:
+        qs = qs.filter(Q(full_name__icontains=q) | Q(name_pinyin__icontains=q) | Q(external_id__iexact=q))
+    return list(qs.order_by("full_name")[:limit])
