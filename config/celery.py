@@ -20,6 +20,10 @@ def schedule_periodic_tasks(sender, **kwargs):
     sender.add_periodic_task(
         settings.FOLLOWUP_SCAN_SECONDS, sender.signature("wellbeing.scan_followups"), name="wellbeing.scan_followups"
     )
+    # Every supervisor owes each report a talk: schedule the missing "talk due" follow-ups.
+    sender.add_periodic_task(
+        crontab(hour=6, minute=30), sender.signature("talks.ensure_talk_cadence"), name="talks.ensure_talk_cadence"
+    )
     # Expired sessions are deleted nightly so a stolen cookie cannot outlive its timeout in the table.
     sender.add_periodic_task(
         crontab(hour=3, minute=15),

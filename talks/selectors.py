@@ -13,7 +13,7 @@ from django.utils import timezone
 from talks.models import CadencePolicy, Talk, TalkAction, TalkParticipant
 from talks.policy import talks_visible_to
 from wellbeing import policy
-from wellbeing.audit import audit_sensitive_read
+from wellbeing.audit import audit_sensitive_read, audit_sensitive_reads
 from wellbeing.models import FollowUp, OrgUnit, Person, Role
 
 
@@ -80,6 +80,22 @@ def talk_text_for_user(*, user, talk: Talk) -> TalkText:
         actor=user, target=talk, fields=fields, subject_person=participants[0] if len(participants) == 1 else None
     )
     return text
+
+
+def my_talk_summaries(*, user, limit: int = 50) -> list[tuple[Talk, str]]:
+    """The talks the user took part in, with the summary shared with them (and nothing else). The
+    reads are audited in one statement, so the page runs a fixed number of queries."""
+    access = policy.access_for(user)
+    if access.person is None:
+        return []
+    talks = list(
+        talks_visible_to(user)
+        .filter(participations__person=access.person)
+        .select_related("led_by__person")
+        .order_by("-held_at", "-id")[:limit]
+    )
+    audit_sensitive_reads(actor=user, targets=talks, fields=["shared_summary"], subject_person=access.person)
+    return [(t, t.shared_summary) for t in talks]
 
 
 def actions_for_talk(*, user, talk: Talk) -> list[TalkAction]:

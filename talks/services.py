@@ -251,3 +251,72 @@ def user_choice(user_id) -> object | None:
         return get_user_model().objects.filter(pk=int(user_id), is_active=True).first()
     except (TypeError, ValueError):
         return None
+
+
+#: A report never talked to is due this long after the cadence task first notices them.
+FIRST_TALK_WITHIN = timedelta(days=14)
+
+
+def ensure_cadence(*, now: datetime | None = None) -> int:
+    """For each current supervisor and each active report (in their units, or reporting to them)
+    without an open cadence follow-up, schedule the next talk: the last talk with that person plus
+    their cadence, or - never talked to - two weeks from now. Returns how many it created."""
+    from django.db import IntegrityError
+    from django.db.models import Max
+
+    from talks.selectors import supervised_people_q
+
+    now = now or timezone.now()
+    created = 0
+    supervisors = {
+        ra.user
+        for ra in RoleAssignment.objects.current()
+        .filter(role=Role.SUPERVISOR, user__is_active=True)
+        .select_related("user")
+    }
+    from django.contrib.contenttypes.models import ContentType
+
+    person_ct = ContentType.objects.get_for_model(Person)
+    for supervisor in supervisors:
+        access = policy.access_for(supervisor)
+        reports = Person.objects.active().filter(supervised_people_q(access)).select_related("unit")
+        if access.person is not None:
+            reports = reports.exclude(pk=access.person.pk)
+        scheduled = set(
+            FollowUp.objects.filter(
+                owner=supervisor,
+                kind=FollowUp.Kind.TALK_DUE,
+                status__in=FollowUp.ACTIVE_STATUSES,
+                subject_type=person_ct,
+            ).values_list("subject_id", flat=True)
+        )
+        missing = [p for p in reports if str(p.pk) not in scheduled]
+        last = dict(
+            Talk.objects.filter(participations__person__in=missing)
+            .values_list("participations__person")
+            .annotate(last=Max("held_at"))
+            .values_list("participations__person", "last")
+        )
+        for person in missing:
+            if person.pk in last:
+                day = timezone.localdate(last[person.pk]) + timedelta(days=cadence_days(person))
+                due = timezone.make_aware(datetime.combine(day, time(9, 0)))
+            else:
+                due = now + FIRST_TALK_WITHIN
+            with translation.override(settings.LANGUAGE_CODE):
+                title = _("Heart-to-heart talk with %(name)s") % {"name": person.full_name}
+            try:
+                with transaction.atomic():
+                    services.followup_create(
+                        actor=None,
+                        owner=supervisor,
+                        title=title,
+                        due_at=due,
+                        kind=FollowUp.Kind.TALK_DUE,
+                        subject=person,
+                        person=person,
+                    )
+            except IntegrityError:
+                continue  # another run scheduled it a moment ago
+            created += 1
+    return created

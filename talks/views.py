@@ -171,14 +171,9 @@ def person_talks(request, external_id: str):
 @login_required
 @require_GET
 def my_talks(request):
-    access = policy.access_for(request.user)
-    if access.person is None:
+    if policy.access_for(request.user).person is None:
         raise PermissionDenied
-    talks = list(
-        selectors.talk_list_for_user(user=request.user, filters=selectors.TalkFilters(person=access.person))[:50]
-    )
-    rows = [(t, selectors.talk_text_for_user(user=request.user, talk=t).shared_summary) for t in talks]
-    return render(request, "talks/my_talks.html", {"rows": rows})
+    return render(request, "talks/my_talks.html", {"rows": selectors.my_talk_summaries(user=request.user)})
 
 
 @login_required

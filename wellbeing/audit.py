@@ -97,3 +97,38 @@ def audit_sensitive_read(
         changes={"fields": sorted(fields)},
         reason=reason,
     )
+
+
+def audit_sensitive_reads(
+    *, actor, targets: Iterable[models.Model], fields: Iterable[str], subject_person: Person | None = None
+) -> int:
+    """``audit_sensitive_read`` for a list page: one entry per record shown, in one statement."""
+    targets = list(targets)
+    if not targets:
+        return 0
+    template = AuditEvent(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor.get_username() if getattr(actor, "pk", None) else "system",
+        action=AuditEvent.Action.SENSITIVE_READ,
+        subject_person=subject_person,
+        changes={"fields": sorted(fields)},
+        ip_address=current_ip.get(),
+    )
+    content_type = ContentType.objects.get_for_model(targets[0])
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=template.actor,
+                actor_label=template.actor_label,
+                action=template.action,
+                subject_person=subject_person,
+                changes=template.changes,
+                ip_address=template.ip_address,
+                target_type=content_type,
+                target_id=str(t.pk),
+                target_label=str(t)[:200],
+            )
+            for t in targets
+        ]
+    )
+    return len(targets)

@@ -8,6 +8,13 @@ from wellbeing import policy
 
 #: Apps whose models an administrator may manage in the admin.
 ADMIN_MANAGED_APPS = {"wellbeing", "auth", "otp_totp", "axes", "leave"}
+#: Configuration models of other apps (never their records).
+ADMIN_MANAGED_MODELS = {"talks.cadencepolicy", "talks.agendatemplate"}
+
+
+def _model_of(perm: str) -> str:
+    app_label, codename = perm.split(".", 1)
+    return f"{app_label}.{codename.split('_', 1)[-1]}"
 
 
 class RolePermissionBackend:
@@ -19,10 +26,12 @@ class RolePermissionBackend:
 
     def has_perm(self, user_obj, perm: str, obj=None) -> bool:
         app_label = perm.split(".", 1)[0]
-        return app_label in ADMIN_MANAGED_APPS and self._is_admin(user_obj)
+        managed = app_label in ADMIN_MANAGED_APPS or _model_of(perm) in ADMIN_MANAGED_MODELS
+        return managed and self._is_admin(user_obj)
 
     def has_module_perms(self, user_obj, app_label: str) -> bool:
-        return app_label in ADMIN_MANAGED_APPS and self._is_admin(user_obj)
+        managed = app_label in ADMIN_MANAGED_APPS or any(m.startswith(f"{app_label}.") for m in ADMIN_MANAGED_MODELS)
+        return managed and self._is_admin(user_obj)
 
     def get_user(self, user_id):
         return None

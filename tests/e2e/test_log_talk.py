@@ -62,3 +62,26 @@ def test_a_supervisor_logs_a_talk_on_a_phone(browser, live_server, org, artifact
         page.screenshot(path=str(artifacts / f"follow-ups-{language}.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_draft_survives_leaving_the_page(browser, live_server, org):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-US", is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "supervisor")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/talks/new/")
+        page.fill("#picker", "wj")
+        page.click("#picker-results .pick[data-name='王静']")
+        page.fill("#id_main_content", "未保存的草稿")
+        page.goto(f"{live_server.url}/follow-ups/")  # called away mid-way
+        page.goto(f"{live_server.url}/talks/new/")
+        assert page.input_value("#id_main_content") == "未保存的草稿"
+        assert "王静" in page.inner_text("#chosen")
+        assert Talk.objects.count() == 1  # nothing was saved but the fixture's talk
+    finally:
+        context.close()

@@ -322,3 +322,46 @@ def test_talk_lists_hold_their_query_count(as_principal, org, url):
             ),
         )
     assert count() == one
+
+
+def test_my_talks_and_the_overview_hold_their_query_count(as_principal, org):
+    def count(client, url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx)
+
+    staff, supervisor = as_principal("staff"), as_principal("supervisor")
+    count(staff, "/talks/mine/")
+    mine, overview = count(staff, "/talks/mine/"), count(supervisor, "/talks/overview/")
+    for i in range(49):
+        person = make_person(org.section_a1)
+        talk_create(
+            actor=org.users["supervisor"],
+            data=TalkInput(
+                participants=[org.people["staff"], person],
+                kind=Talk.Kind.GROUP,
+                held_at=_when(i % 300),
+                shared_summary=f"摘要{i}",
+            ),
+        )
+    assert count(staff, "/talks/mine/") == mine
+    assert count(supervisor, "/talks/overview/") == overview
+    # every summary shown was audited
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SENSITIVE_READ, actor=org.users["staff"]).count() >= 50
+
+
+def test_the_cadence_task_schedules_talks_for_people_never_talked_to(org):
+    from talks.services import ensure_cadence
+    from talks.tasks import ensure_talk_cadence
+
+    ensure_talk_cadence()
+    due = {
+        f.person.external_id: f
+        for f in FollowUp.objects.filter(kind=FollowUp.Kind.TALK_DUE, owner=org.users["supervisor"], status="open")
+    }
+    # staff was talked to yesterday (the fixture): already scheduled; colleague and hr_officer never.
+    assert set(due) == {"EX-staff", "EX-colleague", "EX-hr_officer"}
+    assert timezone.localdate(due["EX-colleague"].due_at) == timezone.localdate() + timedelta(days=14)
+    assert ensure_cadence() == 0  # idempotent
+    outsider = FollowUp.objects.filter(kind=FollowUp.Kind.TALK_DUE, owner=org.users["outsider_supervisor"])
+    assert set(outsider.values_list("person__external_id", flat=True)) == {"EX-outsider"}

@@ -80,7 +80,9 @@ def test_a_role_period_cannot_end_before_it_starts(as_principal, org):
 
 def test_an_administrator_sees_no_clinical_apps(as_principal):
     html = as_principal("administrator").get("/admin/").content.decode()
-    assert "/admin/cases/" not in html and "/admin/talks/" not in html
+    assert "/admin/cases/" not in html and "/admin/talks/talk/" not in html
+    assert "/admin/talks/cadencepolicy/" in html  # configuration, not records
+    assert as_principal("administrator").get("/admin/talks/talk/").status_code == 404
 
 
 def test_marking_a_person_as_left_in_the_admin_disables_their_login(as_principal, org):

@@ -157,6 +157,13 @@ class FollowUp(TimeStampedModel):
                 condition=Q(grace__isnull=True) | Q(grace__gte=timedelta(0)),
                 name="followup_grace_not_negative",
             ),
+            # One open "talk due" per owner and subject, so the cadence task and a logged talk (or two
+            # beats) cannot schedule the same talk twice.
+            models.UniqueConstraint(
+                fields=["owner", "subject_type", "subject_id"],
+                condition=Q(kind="talk_due", status__in=["open", "snoozed"]),
+                name="followup_one_open_talk_due",
+            ),
         ]
 
     def __str__(self) -> str:
