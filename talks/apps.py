@@ -13,3 +13,8 @@ class TalksConfig(AppConfig):
         from wellbeing.views.pages import PERSON_PAGE_LINKS
 
         PERSON_PAGE_LINKS.append(policy.person_page_links)
+
+        from talks.demo import seed_talks
+        from wellbeing.demo import DEMO_EXTENSIONS
+
+        DEMO_EXTENSIONS.append(seed_talks)

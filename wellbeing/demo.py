@@ -43,6 +43,11 @@ OFFICE_SECTIONS = [("S1", "综合科"), ("S2", "业务科")]
 POSITIONS = ["科员", "科员", "科员", "副主任科员", "办事员", "一级科员", "二级科员", "网格员"]
 
 
+#: Other apps add their demo data from AppConfig.ready(): callables (logins by username) -> None,
+#: run at the end of ``seed``; each must be idempotent.
+DEMO_EXTENSIONS: list = []
+
+
 @dataclass(frozen=True)
 class DemoLogin:
     username: str
@@ -166,4 +171,7 @@ def seed(*, password: str = DEFAULT_PASSWORD) -> list[DemoLogin]:
     demo("leader", heads["QX-O01"], Role.LEADING_GROUP)
     admin_person = _person(rng, used, "QX-A0001", hr_office, "信息化管理员")
     demo("admin", admin_person, Role.ADMINISTRATOR)
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=[x.username for x in logins])}
+    for extension in DEMO_EXTENSIONS:
+        extension(users)
     return logins
