@@ -20,10 +20,17 @@ def _validate(f: FollowUp) -> None:
     full_clean(f, exclude=["subject_type"])
 
 
-def _reset_pipeline(f: FollowUp) -> None:
+def _restart(f: FollowUp, **changes) -> None:
+    """Apply ``changes`` and start a new reminder cycle: every stage may be sent again, from the new
+    anchor (the due time, or the end of a snooze)."""
+    for name, value in changes.items():
+        setattr(f, name, value)
+    f.cycle += 1
     f.stages_sent = 0
     f.repeats_sent = 0
     f.next_action_at = initial_next_action(f, TimingTable().for_followup(f))
+    _validate(f)
+    f.save(update_fields=[*changes, "cycle", "stages_sent", "repeats_sent", "next_action_at", "updated_at"])
 
 
 def _locked(followup: FollowUp) -> FollowUp:
@@ -168,24 +175,7 @@ def followup_snooze(*, actor, followup: FollowUp, until: datetime, reason: str) 
     if errors:
         raise ValidationError(errors)
     old = {"status": f.status, "snoozed_until": f.snoozed_until}
-    f.status = FollowUp.Status.SNOOZED
-    f.snoozed_until = until
-    f.snooze_reason = reason
-    f.cycle += 1
-    _reset_pipeline(f)
-    _validate(f)
-    f.save(
-        update_fields=[
-            "status",
-            "snoozed_until",
-            "snooze_reason",
-            "cycle",
-            "stages_sent",
-            "repeats_sent",
-            "next_action_at",
-            "updated_at",
-        ]
-    )
+    _restart(f, status=FollowUp.Status.SNOOZED, snoozed_until=until, snooze_reason=reason)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.STATUS,
@@ -204,26 +194,7 @@ def followup_reschedule(*, actor, followup: FollowUp, due_at: datetime, reason: 
     _may_act(actor, f)
     _require_active(f)
     old = {"due_at": f.due_at}
-    f.due_at = due_at
-    f.status = FollowUp.Status.OPEN
-    f.snoozed_until = None
-    f.snooze_reason = ""
-    f.cycle += 1
-    _reset_pipeline(f)
-    _validate(f)
-    f.save(
-        update_fields=[
-            "due_at",
-            "status",
-            "snoozed_until",
-            "snooze_reason",
-            "cycle",
-            "stages_sent",
-            "repeats_sent",
-            "next_action_at",
-            "updated_at",
-        ]
-    )
+    _restart(f, due_at=due_at, status=FollowUp.Status.OPEN, snoozed_until=None, snooze_reason="")
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
