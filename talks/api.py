@@ -4,8 +4,9 @@ No API-client scope can read talks. Lists carry who/when/kind; the recorded text
 single talk, only for those the policy allows, and each such read is audited.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -35,6 +36,7 @@ class IsSignedInUser(BasePermission):
 class TalkSerializer(serializers.ModelSerializer):
     participants = serializers.SerializerMethodField()
     led_by = serializers.CharField(source="led_by.get_username", read_only=True)
+    trigger = serializers.SerializerMethodField()
 
     class Meta:
         model = Talk
@@ -55,6 +57,11 @@ class TalkSerializer(serializers.ModelSerializer):
 
     def get_participants(self, talk) -> list[str]:
         return [p.person.external_id for p in talk.participations.all()]
+
+    def get_trigger(self, talk) -> str:
+        """What triggered a talk (e.g. a screening) is for its leader only."""
+        request = self.context.get("request")
+        return talk.trigger if request is not None and talk.led_by_id == request.user.pk else ""
 
 
 class TalkTextSerializer(serializers.Serializer):
@@ -90,6 +97,7 @@ class TalkDetailSerializer(TalkSerializer):
 
 class ActionInput(serializers.Serializer):
     description = serializers.CharField(max_length=200)
+    person = serializers.CharField(max_length=64, required=False, help_text="External ID of the participant it is for")
     owner_kind = serializers.ChoiceField(choices=TalkAction.OwnerKind.choices, default=TalkAction.OwnerKind.SUPERVISOR)
     owner = serializers.CharField(
         max_length=64, required=False, help_text="External ID of the colleague (owner_kind colleague)"
@@ -98,6 +106,7 @@ class ActionInput(serializers.Serializer):
 
 
 class ReferralInput(serializers.Serializer):
+    person = serializers.CharField(max_length=64, required=False, help_text="External ID (required in group talks)")
     urgency = serializers.ChoiceField(choices=Referral.Urgency.choices)
     reason = serializers.ChoiceField(choices=Referral.Reason.choices)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -124,10 +133,16 @@ class TalkCreateInput(serializers.Serializer):
     referral = ReferralInput(required=False, allow_null=True, default=None)
 
     def validate_participants(self, value):
-        people = {p.external_id: p for p in Person.objects.filter(external_id__in=value).select_related("unit", "user")}
-        unknown = [v for v in value if v not in people]
-        if unknown:
-            raise serializers.ValidationError(f"Unknown or not in your units: {', '.join(unknown[:10])}")
+        # Only the supervisor's own people can be named; anyone else looks the same as nobody.
+        access = policy.access_for(self.context["request"].user)
+        people = {
+            p.external_id: p
+            for p in Person.objects.active()
+            .filter(selectors.supervised_people_q(access), external_id__in=value)
+            .select_related("unit", "user")
+        }
+        if any(v not in people for v in value):
+            raise serializers.ValidationError(_("You can log talks only with people in your units."))
         return [people[v] for v in dict.fromkeys(value)]
 
 
@@ -245,9 +260,18 @@ class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def create(self, request, *args, **kwargs):
         if not policy.can(request.user, "talk.log"):
             raise PermissionDenied
-        data = TalkCreateInput(data=request.data)
+        data = TalkCreateInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         d = data.validated_data
+        by_id = {p.external_id: p for p in d["participants"]}
+
+        def participant(external_id, field):
+            if not external_id:
+                return None
+            if external_id not in by_id:
+                raise ValidationError({field: [_("Name someone who took part in the talk.")]})
+            return by_id[external_id]
+
         actions = []
         for a in d.get("actions", []):
             owner = None
@@ -256,10 +280,18 @@ class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
                 owner = colleague.user if colleague is not None else None
             actions.append(
                 services.ActionInput(
-                    description=a["description"], due_date=a["due_date"], owner_kind=a["owner_kind"], owner=owner
+                    description=a["description"],
+                    due_date=a["due_date"],
+                    owner_kind=a["owner_kind"],
+                    owner=owner,
+                    person=participant(a.get("person"), "actions"),
                 )
             )
-        referral = services.ReferralInput(**d["referral"]) if d.get("referral") else None
+        referral = None
+        if d.get("referral"):
+            r = dict(d["referral"])
+            r["person"] = participant(r.get("person"), "referral_person")
+            referral = services.ReferralInput(**r)
         with transaction.atomic():
             talk = services.talk_create(
                 actor=request.user,

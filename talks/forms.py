@@ -72,6 +72,12 @@ class TalkForm(forms.Form):
     referral_reason = forms.ChoiceField(
         label=_("Reason"), choices=[("", "—"), *Referral.Reason.choices], required=False
     )
+    referral_person = forms.ModelChoiceField(
+        label=_("Referral for"),
+        queryset=Person.objects.none(),
+        required=False,
+        help_text=_("In a group talk: who is referred."),
+    )
     referral_note = forms.CharField(
         label=_("Note for the counselling team"),
         max_length=2000,
@@ -82,6 +88,7 @@ class TalkForm(forms.Form):
     def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["participants"].queryset = people if people is not None else Person.objects.none()
+        self.fields["referral_person"].queryset = people if people is not None else Person.objects.none()
         if not self.is_bound:
             self.fields["held_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
@@ -108,12 +115,19 @@ class ActionForm(forms.Form):
         help_text=_("Only for 'another colleague'."),
     )
     due_date = forms.DateField(label=_("By"), widget=forms.DateInput(attrs={"type": "date"}))
+    person = forms.ModelChoiceField(
+        label=_("For"),
+        queryset=Person.objects.none(),
+        required=False,
+        help_text=_("In a group talk: whom the action is for (default: the first person)."),
+    )
 
     def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = (
             people.filter(user__isnull=False) if people is not None else Person.objects.none()
         )
+        self.fields["person"].queryset = people if people is not None else Person.objects.none()
 
     def clean(self):
         data = super().clean()

@@ -99,13 +99,13 @@ def my_talk_summaries(*, user, limit: int = 50) -> list[tuple[Talk, str]]:
 
 
 def actions_for_talk(*, user, talk: Talk) -> list[TalkAction]:
-    """The talk's agreed actions: all of them for the leader and the supervisors who see the talk;
-    a participant sees the actions they own."""
-    qs = talk.actions.select_related("owner__person", "person", "followup").order_by("due_date", "id")
+    """The talk's agreed actions: all of them for the leader; for a supervisor, those for people in
+    their units; for anyone else (e.g. a participant), the actions they own."""
+    actions = list(talk.actions.select_related("owner__person", "person__unit", "followup").order_by("due_date", "id"))
+    if talk.led_by_id == user.pk:
+        return actions
     access = policy.access_for(user)
-    if talk.led_by_id == user.pk or access.has(Role.SUPERVISOR):
-        return list(qs)
-    return list(qs.filter(owner=user))
+    return [a for a in actions if a.owner_id == user.pk or policy.person_in_supervised_units(access, a.person)]
 
 
 def open_actions_for_person(*, user, person: Person) -> list[TalkAction]:
@@ -114,6 +114,7 @@ def open_actions_for_person(*, user, person: Person) -> list[TalkAction]:
         return []
     return list(
         TalkAction.objects.filter(person=person, followup__status__in=FollowUp.ACTIVE_STATUSES)
+        .filter(Q(talk__confidentiality=Talk.Confidentiality.NORMAL) | Q(talk__led_by=user))
         .select_related("owner__person", "followup", "talk")
         .order_by("due_date", "id")
     )
@@ -139,8 +140,14 @@ def cadence_overview(*, user, unit: OrgUnit | None = None) -> tuple[list[Cadence
         people = people.exclude(pk=access.person.pk)
     if unit is not None:
         people = people.filter(unit__path__startswith=unit.path)
+    # Restricted talks another supervisor led stay out of sight, even as a date.
+    visible = Q(talk_participations__talk__confidentiality=Talk.Confidentiality.NORMAL) | Q(
+        talk_participations__talk__led_by=user
+    )
     people = list(
-        people.annotate(last_talk=Max("talk_participations__talk__held_at")).order_by("unit__path", "full_name")
+        people.annotate(last_talk=Max("talk_participations__talk__held_at", filter=visible)).order_by(
+            "unit__path", "full_name"
+        )
     )
     own = dict(CadencePolicy.objects.filter(person__in=people).values_list("person_id", "interval_days"))
     by_unit = dict(CadencePolicy.objects.filter(unit__isnull=False).values_list("unit__path", "interval_days"))

@@ -83,10 +83,7 @@ def _validate_input(actor, data: TalkInput) -> dict[str, list[str]]:
     access = policy.access_for(actor)
     outside = [p for p in people if not policy.person_in_supervised_units(access, p) or p.status == Person.Status.LEFT]
     if outside:
-        errors.setdefault("participants", []).append(
-            _("You can log talks only with people in your units: %(names)s.")
-            % {"names": ", ".join(p.full_name for p in outside)}
-        )
+        errors.setdefault("participants", []).append(_("You can log talks only with people in your units."))
     if data.held_at is None:
         errors["held_at"] = [_("Give the date and time of the talk.")]
     elif timezone.localdate(data.held_at) > timezone.localdate():
@@ -126,8 +123,13 @@ def _action_owner(actor, a: ActionInput, person: Person):
             )
         return hr[0]
     owner = a.owner
-    if owner is None or not getattr(owner, "is_active", False):
-        raise ValidationError({"actions": [_("Choose the colleague who owns the action.")]})
+    colleague = Person.objects.filter(user=owner).select_related("unit").first() if owner is not None else None
+    if (
+        colleague is None
+        or not owner.is_active
+        or not policy.person_in_supervised_units(policy.access_for(actor), colleague)
+    ):
+        raise ValidationError({"actions": [_("Choose a colleague in your units to own the action.")]})
     return owner
 
 
@@ -181,6 +183,8 @@ def talk_create(*, actor, data: TalkInput) -> Talk:
         full_clean(action, exclude=["followup"])
         if a.due_date < timezone.localdate(data.held_at):
             raise ValidationError({"actions": [_("An action cannot be due before the talk.")]})
+        if a.due_date > timezone.localdate(data.held_at) + timedelta(days=730):
+            raise ValidationError({"actions": [_("An action is due within two years of the talk.")]})
         action.save()
         action.followup = services.followup_create(
             actor=actor,
@@ -197,6 +201,10 @@ def talk_create(*, actor, data: TalkInput) -> Talk:
         _reschedule_cadence(actor, person, data.held_at)
 
     if data.referral is not None:
+        if data.referral.person is not None and data.referral.person not in people:
+            raise ValidationError({"referral_person": [_("Refer someone who took part in the talk.")]})
+        if data.referral.person is None and len(people) > 1:
+            raise ValidationError({"referral_person": [_("Choose whom the referral is for.")]})
         services.referral_create(
             actor=actor,
             person=data.referral.person or people[0],
@@ -232,7 +240,13 @@ def _reschedule_cadence(actor, person: Person, held_at: datetime) -> None:
         owner=actor, person=person, kind=FollowUp.Kind.TALK_DUE, status__in=FollowUp.ACTIVE_STATUSES
     ):
         services.followup_complete(actor=actor, followup=f, outcome=_("Talk logged."))
-    next_day = timezone.localdate(held_at) + timedelta(days=cadence_days(person))
+    latest = (
+        Talk.objects.filter(participations__person=person)
+        .order_by("-held_at")
+        .values_list("held_at", flat=True)
+        .first()
+    )
+    next_day = timezone.localdate(max(held_at, latest or held_at)) + timedelta(days=cadence_days(person))
     with translation.override(settings.LANGUAGE_CODE):  # stored titles use the organisation's language
         title = _("Heart-to-heart talk with %(name)s") % {"name": person.full_name}
     services.followup_create(

@@ -26,7 +26,9 @@ def _supervised(user):
 
 def _to_input(form: TalkForm, actions: ActionFormSet) -> services.TalkInput:
     d = form.cleaned_data
-    people = list(d["participants"])
+    # In the order they were picked: the first is the default person for actions.
+    order = [int(i) for i in form.data.getlist("participants") if i.isdecimal() and len(i) < 19]
+    people = sorted(d["participants"], key=lambda p: order.index(p.pk) if p.pk in order else len(order))
     action_inputs = []
     for a in actions.cleaned_data:
         if not a:
@@ -38,7 +40,7 @@ def _to_input(form: TalkForm, actions: ActionFormSet) -> services.TalkInput:
                 due_date=a["due_date"],
                 owner_kind=a["owner_kind"],
                 owner=owner.user if owner is not None else None,
-                person=people[0] if people else None,
+                person=a.get("person") or (people[0] if people else None),
             )
         )
     referral = None
@@ -47,6 +49,7 @@ def _to_input(form: TalkForm, actions: ActionFormSet) -> services.TalkInput:
             urgency=d.get("referral_urgency") or Referral.Urgency.ROUTINE,
             reason=d["referral_reason"],
             note=d.get("referral_note", ""),
+            person=d.get("referral_person"),
         )
     return services.TalkInput(
         participants=people,
@@ -92,7 +95,7 @@ def talk_new(request):
                 return redirect("talks:detail", talk.pk)
         chosen = list(form.cleaned_data.get("participants", [])) if hasattr(form, "cleaned_data") else []
         if not chosen:
-            ids = [i for i in request.POST.getlist("participants") if i.isdigit()]
+            ids = [i for i in request.POST.getlist("participants") if i.isdecimal() and len(i) < 19]
             chosen = list(people.filter(pk__in=ids))
     carried = []
     for person in chosen:

@@ -21,6 +21,12 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def _is_token_request(request) -> bool:
+    """An API call authenticated by a Bearer token (DRF checks the token; the session is not used).
+    Any other request - whatever headers it carries - is a session request and gets every check."""
+    return _is_api(request) and request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("bearer ")
+
+
 class AuditContextMiddleware:
     """Makes the client address available to audit_record() for the length of the request."""
 
@@ -44,7 +50,7 @@ class SessionTimeoutMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and "HTTP_AUTHORIZATION" not in request.META:
+        if user is not None and user.is_authenticated and not _is_token_request(request):
             now = timezone.now().timestamp()
             started = request.session.get(SESSION_STARTED)
             last_seen = request.session.get(SESSION_LAST_SEEN)
@@ -90,7 +96,7 @@ class TwoFactorRequiredMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and "HTTP_AUTHORIZATION" not in request.META
+            and not _is_token_request(request)
             and not user.is_verified()
             and not self._exempt(request)
         ):

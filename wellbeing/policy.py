@@ -294,12 +294,18 @@ def followups_visible_to(principal):
         part = source(access)
         if part is not None:
             q |= part
-    return FollowUp.objects.filter(q)
+    return FollowUp.objects.filter(pk__in=FollowUp.objects.filter(q).values("pk"))
 
 
 @register_followup_visibility
 def _own_followups(access: Access) -> Q | None:
     return Q(owner=access.user)
+
+
+@register_followup_visibility
+def _routed_followups(access: Access) -> Q | None:
+    """A delegate (or escalation target) can open what they were reminded of."""
+    return Q(reminders__recipient=access.user)
 
 
 @register_followup_visibility

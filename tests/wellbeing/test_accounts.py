@@ -177,3 +177,20 @@ def test_weak_passwords_are_refused():
         with pytest.raises(ValidationError):
             validate_password(weak)
     validate_password("Correct-Horse-42-Battery")
+
+
+@pytest.mark.parametrize("header", ["x", "Bearer nothing", "Basic abc"])
+def test_an_authorization_header_does_not_bypass_two_factor_on_pages(client, org, header):
+    _login(client, "counsellor")
+    response = client.get("/follow-ups/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/setup/")
+    assert client.get("/admin/", HTTP_AUTHORIZATION=header).status_code == 302
+
+
+def test_an_authorization_header_does_not_keep_an_expired_session_alive(client, org, settings):
+    settings.SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    with time_machine.travel("2026-03-02 09:00 +0800", tick=False) as traveller:
+        _login(client, "staff")
+        traveller.shift(timedelta(minutes=45))
+        response = client.get("/people/EX-staff/", HTTP_AUTHORIZATION="x")
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

@@ -53,8 +53,8 @@ class RoleDirectory:
         self.lead_counsellors = list(
             current.filter(role=Role.LEAD_COUNSELLOR).order_by("user_id").values_list("user_id", flat=True)
         )
-        self.admins = list(
-            current.filter(role=Role.ADMINISTRATOR).order_by("user_id").values_list("user_id", flat=True)
+        self.counselling = set(
+            current.filter(role__in=[Role.COUNSELLOR, Role.LEAD_COUNSELLOR]).values_list("user_id", flat=True)
         )
 
 
@@ -112,9 +112,8 @@ class Router:
         above = [
             u for u, unit_path in reversed(self.directory.supervisors) if path.startswith(unit_path) and u != f.owner_id
         ]
-        if above:
-            return above[0]
-        return next((u for u in self.directory.admins if u != f.owner_id), None)
+        # Nobody above the owner: no escalation (administrators see no follow-ups, access.md).
+        return above[0] if above else None
 
     def recipient(self, f: FollowUp, stage: str) -> tuple[int, int | None]:
         """(recipient, routed_from): the person to tell, and whom they stand in for (if anyone)."""
@@ -124,8 +123,12 @@ class Router:
         if self.available(intended):
             return intended, None
         away = self.away.get(intended)
-        if away is not None and away.delegate_id and self.available(away.delegate_id):
-            return away.delegate_id, intended
+        delegate = away.delegate_id if away is not None else None
+        # Counselling work goes only to the counselling team, whatever delegate was named.
+        if delegate and f.is_clinical and delegate not in self.directory.counselling:
+            delegate = None
+        if delegate and self.available(delegate):
+            return delegate, intended
         fallback = self.escalation_target(f)
         if fallback and fallback != intended and self.available(fallback):
             return fallback, intended

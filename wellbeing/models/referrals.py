@@ -81,4 +81,5 @@ class Referral(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_urgency_display()} {self.created_at:%Y-%m-%d}"
+        # Shown in the audit trail (administrators): nothing about the urgency or the reason.
+        return f"#{self.pk}"

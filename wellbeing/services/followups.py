@@ -89,6 +89,8 @@ def followup_create(
         f.subject = subject
     if not owner.is_active:
         raise ValidationError({"owner": [_("The owner's account is not active.")]})
+    if due_at is not None and abs(due_at - timezone.now()) > timedelta(days=3660):
+        raise ValidationError({"due_at": [_("Give a due time within ten years.")]})
     _validate(f)
     f.created_at = timezone.now()  # the red alert counts from here
     f.next_action_at = initial_next_action(f, TimingTable().for_followup(f))
@@ -98,7 +100,14 @@ def followup_create(
         action=AuditEvent.Action.CREATE,
         target=f,
         subject_person=person,
-        changes=diff({}, {"owner": owner, "kind": kind, "tier": tier, "due_at": due_at, "title": title}),
+        # Administrators read the audit trail but see no case information: for counselling work
+        # the entry says that something was created, not its priority or title.
+        changes=diff(
+            {},
+            {"owner": owner, "kind": kind, "tier": tier, "due_at": due_at, "title": title},
+            sensitive=["tier", "title"] if kind in FollowUp.CLINICAL_KINDS else [],
+        ),
+        target_label=str(FollowUp.Kind(kind).label) if kind in FollowUp.CLINICAL_KINDS else None,
     )
     if tier == Tier.RED:
         from wellbeing.tasks import dispatch_followup
@@ -193,6 +202,8 @@ def followup_reschedule(*, actor, followup: FollowUp, due_at: datetime, reason: 
     f = _locked(followup)
     _may_act(actor, f)
     _require_active(f)
+    if abs(due_at - timezone.now()) > timedelta(days=3660):
+        raise ValidationError({"due_at": [_("Give a due time within ten years.")]})
     old = {"due_at": f.due_at}
     _restart(f, due_at=due_at, status=FollowUp.Status.OPEN, snoozed_until=None, snooze_reason="")
     audit_record(

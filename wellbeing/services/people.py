@@ -9,14 +9,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wellbeing import policy
 from wellbeing.audit import audit_record, diff
-from wellbeing.models import ApiClient, AuditEvent, OrgUnit, Person, RoleAssignment, Scope
+from wellbeing.models import ApiClient, AuditEvent, FollowUp, OrgUnit, Person, Role, RoleAssignment, Scope
 from wellbeing.models.api_clients import hash_token, new_token
 from wellbeing.models.roles import UNIT_SCOPED_ROLES
 from wellbeing.validation import full_clean
@@ -95,6 +97,19 @@ def person_mark_left(*, actor, person: Person, left_on: date | None = None) -> P
     if person.user_id and person.user.is_active:
         person.user.is_active = False
         person.user.save(update_fields=["is_active"])
+    # Nothing is owed to or by someone who left: close their open follow-ups. Counselling work
+    # stays open under the counsellors' duty of care (design/access.md); the lead counsellor decides.
+    from wellbeing.services.followups import followup_cancel
+
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("The person left.")
+    stale = (
+        FollowUp.objects.filter(status__in=FollowUp.ACTIVE_STATUSES)
+        .filter(Q(person=person) | Q(owner_id=person.user_id) if person.user_id else Q(person=person))
+        .exclude(kind__in=FollowUp.CLINICAL_KINDS)
+    )
+    for followup in stale:
+        followup_cancel(actor=None, followup=followup, reason=reason)
     return person
 
 
@@ -186,6 +201,17 @@ def role_end(*, actor, assignment: RoleAssignment, on: date | None = None) -> Ro
         changes=diff({"valid_until": old}, {"valid_until": end}),
     )
     policy.forget(assignment.user)
+    if assignment.role == Role.SUPERVISOR and end < timezone.localdate():
+        # The talks this supervisor owed (the cadence) end with the role; the new supervisor's are
+        # scheduled by the talks app's daily cadence task.
+        from wellbeing.services.followups import followup_cancel
+
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = _("The supervisor role ended.")
+        for followup in FollowUp.objects.filter(
+            owner=assignment.user, kind=FollowUp.Kind.TALK_DUE, status__in=FollowUp.ACTIVE_STATUSES
+        ):
+            followup_cancel(actor=None, followup=followup, reason=reason)
     return assignment
 
 

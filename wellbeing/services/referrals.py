@@ -81,7 +81,11 @@ def referral_create(
         action=AuditEvent.Action.CREATE,
         target=referral,
         subject_person=person,
-        changes=diff({}, {"urgency": urgency, "reason": reason, "source": source, "note": note}, sensitive=["note"]),
+        changes=diff(
+            {},
+            {"urgency": urgency, "reason": reason, "source": source, "note": note},
+            sensitive=["urgency", "reason", "note"],
+        ),
     )
     return referral
 

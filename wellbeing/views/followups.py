@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from wellbeing import policy, selectors, services
@@ -86,7 +87,10 @@ def _after_action(request, followup, *, error_form=None):
             },
             status=400,
         )
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else "followups:mine")
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("followups:mine")
 
 
 def _managed(request, pk):
@@ -162,6 +166,8 @@ def inbox_mark_read(request):
         try:
             ids = [int(x) for x in raw]
         except ValueError:
+            return HttpResponse(status=400)
+        if any(not 0 < i < 2**63 for i in ids):
             return HttpResponse(status=400)
     services.notification_mark_read(user=request.user, notification_ids=ids)
     if request.htmx:
