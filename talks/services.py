@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
@@ -258,13 +257,6 @@ def _reschedule_cadence(actor, person: Person, held_at: datetime) -> None:
         subject=person,
         person=person,
     )
-
-
-def user_choice(user_id) -> object | None:
-    try:
-        return get_user_model().objects.filter(pk=int(user_id), is_active=True).first()
-    except (TypeError, ValueError):
-        return None
 
 
 #: A report never talked to is due this long after the cadence task first notices them.
