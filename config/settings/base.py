@@ -2,18 +2,67 @@
 
 Every value comes from an environment variable with a documented default (see README.md,
 "Configuration"). Production (config.settings.production) refuses to start without its secrets.
+Any variable NAME may instead be given as NAME_FILE=/path/to/a/file holding the value (container
+secrets, systemd credentials); setting both is refused (see _SecretFileMapping).
 """
 
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from environ.fileaware_mapping import FileAwareMapping
+
+
+class _SecretFileMapping(FileAwareMapping):
+    """django-environ's NAME_FILE lookup (FileAwareMapping), adjusted for real secret files.
+
+    - Trailing line breaks are stripped. FileAwareMapping (django-environ 0.14) returns the file
+      verbatim, but secret files almost always end with one (``echo ... > file``, editors,
+      ``systemd-creds``): a SECRET_KEY or password with a stray line break silently differs from the
+      intended one, and a URL with one may not parse. Only line breaks go; spaces etc. are kept.
+    - A file that cannot be read is an ImproperlyConfigured naming the variable and the path (never
+      the contents), not a raw FileNotFoundError/PermissionError traceback.
+    - NAME and NAME_FILE are exclusive: both non-empty is an ImproperlyConfigured. The library lets
+      the file win silently; we refuse because a silent choice can run with the wrong secret, and
+      because Celery reads CELERY_BROKER_URL from the environment itself, ahead of the settings, so
+      with both set the workers would use a different broker from the one the settings name.
+      An empty NAME_FILE (or NAME) counts as unset.
+
+    Values given directly as NAME=value are returned unchanged.
+    """
+
+    def __getitem__(self, key):
+        path = self.env.get(f"{key}_FILE")
+        if path and self.env.get(key):
+            raise ImproperlyConfigured(f"Both {key} and {key}_FILE are set: set only one of them.")
+        try:
+            value = super().__getitem__(key)
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"{key}_FILE={path} cannot be read ({exc.strerror or exc.__class__.__name__}): "
+                f"point {key}_FILE at a readable file holding {key}, or unset it."
+            ) from None
+        except UnicodeDecodeError:
+            raise ImproperlyConfigured(f"{key}_FILE={path} is not UTF-8 text.") from None
+        return value.rstrip("\r\n") if path else value
+
+
+class FileAwareEnv(environ.FileAwareEnv):
+    """environ.FileAwareEnv reading through _SecretFileMapping.
+
+    Our own mapping instance rather than the library's class-level shared one, and no cache: each
+    setting is read once at start-up anyway, and a rotated file is never shadowed by a stale copy.
+    """
+
+    ENVIRON = _SecretFileMapping(cache=False)
+
+
+env = FileAwareEnv()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(environ.Env().str("TANXIN_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR = Path(env.str("TANXIN_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-env = environ.Env()
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)

@@ -1,4 +1,8 @@
-"""Production: PostgreSQL, Redis, SMTP, HTTPS. Refuses to start without its secrets."""
+"""Production: PostgreSQL, Redis, SMTP, HTTPS. Refuses to start without its secrets.
+
+Each secret may come from a file instead of the environment: SECRET_KEY_FILE=/run/secrets/...
+(see base.py, FileAwareEnv, and docs/operations.md, "Secrets from files").
+"""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -9,7 +13,9 @@ from config.settings.base import DATABASES, env
 def _require(name: str) -> str:
     value = env.str(name, default="")
     if not value:
-        raise ImproperlyConfigured(f"Production settings need the environment variable {name}.")
+        raise ImproperlyConfigured(
+            f"Production settings need the environment variable {name} (or {name}_FILE, the path of a file holding it)."
+        )
     return value
 
 
