@@ -114,10 +114,11 @@ def _owners(n: int) -> list[int]:
     from django.contrib.auth import get_user_model
 
     from wellbeing import services
+    from wellbeing.actors import command_actor
     from wellbeing.models import OrgUnit
 
     unit = OrgUnit.objects.filter(code="BENCH").first() or services.org_unit_create(
-        actor=None, code="BENCH", name="基准", kind=OrgUnit.Kind.COUNTY
+        actor=command_actor("bench"), code="BENCH", name="基准", kind=OrgUnit.Kind.COUNTY
     )
     User = get_user_model()
     users = [User(username=f"bench{i}", email=f"bench{i}@example.invalid") for i in range(n)]
@@ -183,8 +184,8 @@ def _baseline(overdue: int) -> tuple[float, float]:
 def _scan_time(overdue: int) -> tuple[float, float]:
     from django.utils import timezone
 
-    from wellbeing.followups import scan
     from wellbeing.models import Reminder
+    from wellbeing.reminders import scan
 
     scan._enqueue = lambda ids: None  # measure the scan, not the broker
 

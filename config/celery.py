@@ -16,10 +16,17 @@ app.autodiscover_tasks()
 def schedule_periodic_tasks(sender, **kwargs):
     from django.conf import settings
 
-    # The overdue scan (every minute by default). Idempotent: a second beat sends nothing twice.
-    sender.add_periodic_task(
-        settings.FOLLOWUP_SCAN_SECONDS, sender.signature("wellbeing.scan_followups"), name="wellbeing.scan_followups"
-    )
+    # The reminder pipeline's jobs run separately, so one failing never stops the others. Each is
+    # idempotent: a second beat or a re-delivered task sends nothing twice.
+    every = settings.FOLLOWUP_SCAN_SECONDS
+    for name, seconds in (
+        ("wellbeing.scan_followups", every),
+        ("wellbeing.recover_scan_runs", every),
+        ("wellbeing.retry_deliveries", every),
+        ("wellbeing.redeliver_lifecycle_events", every),
+        ("wellbeing.prune_scan_runs", 3600),
+    ):
+        sender.add_periodic_task(seconds, sender.signature(name), name=name)
     # Every supervisor owes each report a talk: schedule the missing "talk due" follow-ups.
     sender.add_periodic_task(
         crontab(hour=6, minute=30), sender.signature("talks.ensure_talk_cadence"), name="talks.ensure_talk_cadence"

@@ -19,7 +19,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from talks import selectors, services
-from talks.models import TEXT_MAX, Talk, TalkAction
+from talks.models import MAX_ACTIONS, TEXT_MAX, Talk, TalkAction
 from wellbeing import policy
 from wellbeing.api.permissions import IsAuthenticatedPrincipal
 from wellbeing.api.views import ERRORS, NOT_FOUND, _page
@@ -36,7 +36,6 @@ class IsSignedInUser(BasePermission):
 class TalkSerializer(serializers.ModelSerializer):
     participants = serializers.SerializerMethodField()
     led_by = serializers.CharField(source="led_by.get_username", read_only=True)
-    trigger = serializers.SerializerMethodField()
 
     class Meta:
         model = Talk
@@ -55,13 +54,19 @@ class TalkSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    #: Shown empty (or null) when the policy withholds them from the reader (talks/rules.py).
+    WITHHELD = {"trigger": "", "location": "", "mood": None, "mood_tags": []}
+
     def get_participants(self, talk) -> list[str]:
         return [p.person.external_id for p in talk.participations.all()]
 
-    def get_trigger(self, talk) -> str:
-        """What triggered a talk (e.g. a screening) is for its leader only."""
-        request = self.context.get("request")
-        return talk.trigger if request is not None and talk.led_by_id == request.user.pk else ""
+    def to_representation(self, talk):
+        data = super().to_representation(talk)
+        visible = policy.visible_fields(self.context["request"].user, talk)
+        for name, empty in self.WITHHELD.items():
+            if name in data and name not in visible:
+                data[name] = empty
+        return data
 
 
 class TalkTextSerializer(serializers.Serializer):
@@ -72,22 +77,12 @@ class TalkTextSerializer(serializers.Serializer):
 
 
 class TalkDetailSerializer(TalkSerializer):
-    mood = serializers.SerializerMethodField()
-    mood_tags = serializers.SerializerMethodField()
+    mood_tags = serializers.ListField(child=serializers.ChoiceField(choices=Talk.MoodTag.choices), read_only=True)
     text = serializers.SerializerMethodField()
 
     class Meta(TalkSerializer.Meta):
         fields = [*TalkSerializer.Meta.fields, "mood", "mood_tags", "text"]
         read_only_fields = fields
-
-    def _full(self, talk) -> bool:
-        return policy.can(self.context["request"].user, "talk.read_text", talk)
-
-    def get_mood(self, talk) -> int | None:
-        return talk.mood if self._full(talk) else None
-
-    def get_mood_tags(self, talk) -> list[str]:
-        return talk.mood_tags if self._full(talk) else []
 
     @extend_schema_field(TalkTextSerializer)
     def get_text(self, talk) -> dict:
@@ -129,16 +124,15 @@ class TalkCreateInput(serializers.Serializer):
     suggestions = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
     shared_summary = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
     confidentiality = serializers.ChoiceField(choices=Talk.Confidentiality.choices, default=Talk.Confidentiality.NORMAL)
-    actions = ActionInput(many=True, required=False, default=list)
+    actions = ActionInput(many=True, required=False, default=list, max_length=MAX_ACTIONS)
     referral = ReferralInput(required=False, allow_null=True, default=None)
 
     def validate_participants(self, value):
         # Only the supervisor's own people can be named; anyone else looks the same as nobody.
-        access = policy.access_for(self.context["request"].user)
         people = {
             p.external_id: p
-            for p in Person.objects.active()
-            .filter(selectors.supervised_people_q(access), external_id__in=value)
+            for p in policy.reports_of(self.context["request"].user)
+            .filter(external_id__in=value)
             .select_related("unit", "user")
         }
         if any(v not in people for v in value):

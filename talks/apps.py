@@ -9,12 +9,11 @@ class TalksConfig(AppConfig):
     verbose_name = _("Heart-to-heart talks")
 
     def ready(self) -> None:
-        from talks import policy
+        from talks import demo, receivers, rules
+        from wellbeing.demo import DEMO_EXTENSIONS
         from wellbeing.views.pages import PERSON_PAGE_LINKS
 
-        PERSON_PAGE_LINKS.append(policy.person_page_links)
-
-        from talks.demo import seed_talks
-        from wellbeing.demo import DEMO_EXTENSIONS
-
-        DEMO_EXTENSIONS.append(seed_talks)
+        rules.register()
+        receivers.connect()
+        PERSON_PAGE_LINKS.append(rules.person_page_links)
+        DEMO_EXTENSIONS.append(demo.seed_talks)

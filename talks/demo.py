@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from talks.cadence import ensure_cadence
 from talks.models import Talk
-from talks.services import ActionInput, TalkInput, ensure_cadence, talk_create
+from talks.services import ActionInput, TalkInput, talk_create
+from wellbeing.actors import command_actor
 from wellbeing.models import Person
 
 
@@ -70,4 +72,4 @@ def seed_talks(users) -> None:
                 actions=[ActionInput("梳理报表清单，减少重复填报", today + timedelta(days=14))],
             ),
         )
-    ensure_cadence()
+    ensure_cadence(actor=command_actor("seed_demo"))

@@ -3,7 +3,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from talks.models import TEXT_MAX, Talk, TalkAction
+from talks.models import MAX_ACTIONS, TEXT_MAX, Talk, TalkAction
 from wellbeing.models import Person, Referral
 
 
@@ -136,7 +136,7 @@ class ActionForm(forms.Form):
         return data
 
 
-ActionFormSet = formset_factory(ActionForm, extra=0, max_num=20, validate_max=True)
+ActionFormSet = formset_factory(ActionForm, extra=0, max_num=MAX_ACTIONS, validate_max=True)
 
 
 class TalkFilterForm(forms.Form):

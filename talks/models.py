@@ -14,6 +14,8 @@ from wellbeing.encryption import EncryptedTextField
 from wellbeing.models import TimeStampedModel
 
 TEXT_MAX = 5000
+#: Agreed actions in one talk: one limit for the form, the API and the service.
+MAX_ACTIONS = 20
 
 
 class Talk(TimeStampedModel):
@@ -103,6 +105,10 @@ class Talk(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.held_at:%Y-%m-%d}"
 
+    @property
+    def is_restricted(self) -> bool:
+        return self.confidentiality == self.Confidentiality.RESTRICTED
+
 
 class TalkParticipant(models.Model):
     talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="participations")
@@ -150,7 +156,8 @@ class TalkAction(TimeStampedModel):
         indexes = [models.Index(fields=["person", "due_date"])]
 
     def __str__(self) -> str:
-        return self.description
+        # Neutral: shown in the audit trail, where the action's text must not appear.
+        return f"{self._meta.verbose_name} #{self.pk}"
 
 
 class CadencePolicy(TimeStampedModel):

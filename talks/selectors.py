@@ -11,10 +11,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from talks.models import CadencePolicy, Talk, TalkAction, TalkParticipant
-from talks.policy import talks_visible_to
+from talks.rules import TEXT_FIELDS, talks_visible_to
 from wellbeing import policy
 from wellbeing.audit import audit_sensitive_read, audit_sensitive_reads
-from wellbeing.models import FollowUp, OrgUnit, Person, Role
+from wellbeing.models import FollowUp, OrgUnit, Person
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,11 @@ class TalkText:
 def talk_text_for_user(*, user, talk: Talk) -> TalkText:
     """The recorded text the user may read - all of it for the leader, the shared summary for the
     participants, nothing for anyone else - and an audit record of what was shown."""
-    if policy.can(user, "talk.read_text", talk):
-        fields = ["main_content", "difficulties", "suggestions", "shared_summary"]
-        text = TalkText(talk.main_content, talk.difficulties, talk.suggestions, talk.shared_summary)
-    elif policy.can(user, "talk.read_summary", talk):
-        fields = ["shared_summary"]
-        text = TalkText(None, None, None, talk.shared_summary)
-    else:
-        return TalkText(None, None, None, None)
+    visible = policy.visible_fields(user, talk)
+    fields = [name for name in TEXT_FIELDS if name in visible]
+    text = TalkText(*(getattr(talk, name) if name in visible else None for name in TEXT_FIELDS))
+    if not fields:
+        return text
     participants = [p.person for p in talk.participations.all()]
     audit_sensitive_read(
         actor=user, target=talk, fields=fields, subject_person=participants[0] if len(participants) == 1 else None
@@ -104,13 +101,12 @@ def actions_for_talk(*, user, talk: Talk) -> list[TalkAction]:
     actions = list(talk.actions.select_related("owner__person", "person__unit", "followup").order_by("due_date", "id"))
     if talk.led_by_id == user.pk:
         return actions
-    access = policy.access_for(user)
-    return [a for a in actions if a.owner_id == user.pk or policy.person_in_supervised_units(access, a.person)]
+    return [a for a in actions if a.owner_id == user.pk or policy.supervises(user, a.person)]
 
 
 def open_actions_for_person(*, user, person: Person) -> list[TalkAction]:
     """Unfinished actions from earlier talks with this person, to carry into the next talk."""
-    if not policy.person_in_supervised_units(policy.access_for(user), person):
+    if not policy.supervises(user, person):
         return []
     return list(
         TalkAction.objects.filter(person=person, followup__status__in=FollowUp.ACTIVE_STATUSES)
@@ -134,10 +130,7 @@ def cadence_overview(*, user, unit: OrgUnit | None = None) -> tuple[list[Cadence
     coverage: the share talked to within their cadence. Four queries whatever the size."""
     if not policy.can(user, "talk.overview"):
         raise Http404
-    access = policy.access_for(user)
-    people = Person.objects.active().filter(supervised_people_q(access)).select_related("unit")
-    if access.person is not None:
-        people = people.exclude(pk=access.person.pk)
+    people = policy.reports_of(user).select_related("unit")
     if unit is not None:
         people = people.filter(unit__path__startswith=unit.path)
     # Restricted talks another supervisor led stay out of sight, even as a date.
@@ -177,22 +170,11 @@ def cadence_overview(*, user, unit: OrgUnit | None = None) -> tuple[list[Cadence
     return rows, coverage
 
 
-def supervised_people_q(access) -> Q:
-    """People a supervisor may log talks with: in their units (and below), or reporting to them."""
-    q = policy._units_q(access.units_for(Role.SUPERVISOR))
-    if access.person is not None:
-        q |= Q(manager=access.person)
-    return q
-
-
 def people_for_picker(*, user, query: str, limit: int = 20) -> list[Person]:
     """People the supervisor may log a talk with, found by name, pinyin or pinyin initials."""
     if not policy.can(user, "talk.log"):
         return []
-    access = policy.access_for(user)
-    qs = Person.objects.active().filter(supervised_people_q(access)).select_related("unit")
-    if access.person is not None:
-        qs = qs.exclude(pk=access.person.pk)
+    qs = policy.reports_of(user).select_related("unit")
     q = (query or "").strip().lower()[:50].replace("\x00", "")
     if q:
         qs = qs.filter(Q(full_name__icontains=q) | Q(name_pinyin__icontains=q) | Q(external_id__iexact=q))

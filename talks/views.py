@@ -12,16 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from talks import selectors, services
 from talks.forms import ActionFormSet, TalkFilterForm, TalkForm
-from talks.models import AgendaTemplate, Talk
+from talks.models import MAX_ACTIONS, AgendaTemplate, Talk
 from wellbeing import policy
-from wellbeing.models import Person, Referral
+from wellbeing.models import Referral
 from wellbeing.selectors import person_get_for_user
 
 
 def _supervised(user):
-    access = policy.access_for(user)
-    qs = Person.objects.active().filter(selectors.supervised_people_q(access)).select_related("unit")
-    return qs.exclude(pk=access.person.pk) if access.person is not None else qs
+    return policy.reports_of(user).select_related("unit")
 
 
 def _to_input(form: TalkForm, actions: ActionFormSet) -> services.TalkInput:
@@ -56,7 +54,8 @@ def _to_input(form: TalkForm, actions: ActionFormSet) -> services.TalkInput:
         held_at=d["held_at"],
         kind=d["kind"],
         occasion=d["occasion"],
-        trigger=d.get("trigger", ""),
+        # The form keeps a trigger picked before switching back to "routine"; it does not apply then.
+        trigger=d.get("trigger", "") if d["occasion"] == Talk.Occasion.TRIGGERED else "",
         location=d.get("location", ""),
         duration_minutes=d.get("duration_minutes"),
         mood=d.get("mood"),
@@ -124,7 +123,7 @@ def action_row(request):
     if not policy.can(request.user, "talk.log"):
         raise PermissionDenied
     try:
-        index = max(0, min(int(request.GET.get("index", "0")), 19))
+        index = max(0, min(int(request.GET.get("index", "0")), MAX_ACTIONS - 1))
     except ValueError:
         index = 0
     formset = ActionFormSet(prefix="actions", form_kwargs={"people": _supervised(request.user)})
@@ -144,7 +143,15 @@ def talk_detail(request, pk: int):
         else []
     )
     return render(
-        request, "talks/talk_detail.html", {"talk": talk, "text": text, "actions": actions, "referrals": referrals}
+        request,
+        "talks/talk_detail.html",
+        {
+            "talk": talk,
+            "text": text,
+            "fields": policy.visible_fields(request.user, talk),
+            "actions": actions,
+            "referrals": referrals,
+        },
     )
 
 
@@ -165,7 +172,7 @@ def _talk_list(request, filters: selectors.TalkFilters, template: str, extra: di
 @require_GET
 def person_talks(request, external_id: str):
     person = person_get_for_user(user=request.user, external_id=external_id)
-    if not policy.person_in_supervised_units(policy.access_for(request.user), person):
+    if not policy.can(request.user, "talk.history", person):
         raise PermissionDenied
     extra = {"person": person, "carried": selectors.open_actions_for_person(user=request.user, person=person)}
     return _talk_list(request, selectors.TalkFilters(person=person), "talks/person_talks.html", extra)

@@ -28,7 +28,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory, make_person, make_unit
+from tests.factories import ACTOR, UserFactory, make_person, make_unit
 from wellbeing import services
 from wellbeing.models import FollowUp, OrgUnit, Person, Role
 
@@ -91,12 +91,12 @@ def org(db) -> Org:
         ("leading_group", Role.LEADING_GROUP, None),
         ("administrator", Role.ADMINISTRATOR, None),
     ]:
-        services.role_assign(actor=None, user=users[name], role=role, unit=unit, valid_from=ROLE_FROM)
+        services.role_assign(actor=ACTOR, user=users[name], role=role, unit=unit, valid_from=ROLE_FROM)
 
     far = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)  # never due during a test unless a test moves it
     followups = {
         "staff_task": services.followup_create(
-            actor=None,
+            actor=ACTOR,
             owner=users["staff"],
             title="约定事项",
             kind=FollowUp.Kind.TALK_ACTION,
@@ -104,7 +104,7 @@ def org(db) -> Org:
             person=people["staff"],
         ),
         "case_contact": services.followup_create(
-            actor=None,
+            actor=ACTOR,
             owner=users["counsellor"],
             title="个案回访",
             kind=FollowUp.Kind.CASE_CONTACT,
@@ -129,8 +129,8 @@ def org(db) -> Org:
     )
 
     tokens = {}
-    _, tokens["api_client"] = services.api_client_create(actor=None, name="hr-sync", scopes="people:read,org:read")
-    _, tokens["api_client_no_scope"] = services.api_client_create(actor=None, name="leave-only", scopes="leave:read")
+    _, tokens["api_client"] = services.api_client_create(actor=ACTOR, name="hr-sync", scopes="people:read,org:read")
+    _, tokens["api_client_no_scope"] = services.api_client_create(actor=ACTOR, name="leave-only", scopes="leave:read")
     return Org(
         county,
         town_a,

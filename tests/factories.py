@@ -10,9 +10,12 @@ from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
 
 from wellbeing import services
+from wellbeing.actors import SystemActor
 from wellbeing.models import OrgUnit, Person
 
 PASSWORD = "Correct-Horse-42"
+#: Who acts when a test sets up data (the audit trail names it).
+ACTOR = SystemActor("test:fixture")
 _codes = itertools.count(1)
 
 
@@ -35,7 +38,7 @@ class UserFactory(DjangoModelFactory):
 def make_unit(name: str, *, parent: OrgUnit | None = None, kind: str | None = None, code: str | None = None) -> OrgUnit:
     kind = kind or (OrgUnit.Kind.COUNTY if parent is None else OrgUnit.Kind.TOWN)
     return services.org_unit_create(
-        actor=None, code=code or f"U{next(_codes):04d}", name=name, kind=kind, parent=parent
+        actor=ACTOR, code=code or f"U{next(_codes):04d}", name=name, kind=kind, parent=parent
     )
 
 
@@ -56,7 +59,7 @@ def make_person(
     fields.setdefault("hire_date", date(2012, 3, 1))
     fields.setdefault("position", "科员")
     return services.person_create(
-        actor=None,
+        actor=ACTOR,
         external_id=external_id or f"P{n:05d}",
         full_name=full_name or f"测试{n}",
         unit=unit,

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
@@ -92,10 +92,8 @@ class PersonAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in PERSON_FIELDS if f in form.cleaned_data}
         if change:
-            leaving = data.get("status") == Person.Status.LEFT and form.initial.get("status") != Person.Status.LEFT
-            person = services.person_update(actor=request.user, person=obj, **data)
-            if leaving:
-                services.person_mark_left(actor=request.user, person=person, left_on=person.left_on)
+            # One service for every change: leaving, moving and a new manager follow from the data.
+            services.person_update(actor=request.user, person=obj, **data)
         else:
             created = services.person_create(
                 actor=request.user,
@@ -241,12 +239,8 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected failed deliveries"))
     def retry(self, request, queryset):
-        from wellbeing.followups.delivery import retry_failed
-        from wellbeing.tasks import deliver
-
-        count = 0
-        for d in queryset.filter(status=Delivery.Status.FAILED):
-            retry_failed(d)
-            transaction.on_commit(lambda pk=d.pk: deliver.delay(pk))
-            count += 1
+        count = sum(
+            services.delivery_retry(actor=request.user, delivery=d)
+            for d in queryset.filter(status=Delivery.Status.FAILED)
+        )
         self.message_user(request, _("%(count)s deliveries queued again.") % {"count": count}, messages.SUCCESS)

@@ -7,4 +7,7 @@ class WellbeingConfig(AppConfig):
     verbose_name = _("Wellbeing core")
 
     def ready(self) -> None:
-        from wellbeing import signals  # noqa: F401  (connects log-in/log-out auditing)
+        from wellbeing import receivers, rules
+
+        rules.register()
+        receivers.connect()

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from wellbeing.actors import is_system
 from wellbeing.models import AuditEvent, Person
 
 #: The client address of the request being served, set by AuditContextMiddleware.
@@ -44,6 +45,20 @@ def diff(old: dict[str, Any], new: dict[str, Any], *, sensitive: Iterable[str] =
     return changes
 
 
+def _actor_columns(actor) -> tuple[Any, Any, str]:
+    """(user, API client, label) for the audit row: who or what acted, always named."""
+    if actor is None:
+        raise TypeError("The audit trail needs an actor: a user, an API principal or a SystemActor.")
+    if is_system(actor):
+        return None, None, actor.name
+    api_client = getattr(actor, "api_client", None)
+    if api_client is not None:
+        return None, api_client, f"api:{api_client.name}"
+    if getattr(actor, "is_authenticated", False):
+        return actor, None, actor.get_username()
+    raise TypeError(f"Not an actor: {actor!r}")
+
+
 def audit_record(
     *,
     actor,
@@ -54,16 +69,8 @@ def audit_record(
     reason: str = "",
     target_label: str | None = None,
 ) -> AuditEvent:
-    """Append one entry. ``actor`` is a User, an API principal or None (the system)."""
-    user = api_client = None
-    label = "system"
-    if actor is not None:
-        api_client = getattr(actor, "api_client", None)
-        if api_client is not None:
-            label = f"api:{api_client.name}"
-        elif getattr(actor, "is_authenticated", False):
-            user = actor
-            label = actor.get_username()
+    """Append one entry. ``actor`` is a User, an API principal or a ``SystemActor`` (never None)."""
+    user, api_client, label = _actor_columns(actor)
     if subject_person is None and isinstance(target, Person):
         subject_person = target
     return AuditEvent.objects.create(
@@ -106,9 +113,11 @@ def audit_sensitive_reads(
     targets = list(targets)
     if not targets:
         return 0
+    user, api_client, label = _actor_columns(actor)
     template = AuditEvent(
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=actor.get_username() if getattr(actor, "pk", None) else "system",
+        actor=user,
+        actor_api_client=api_client,
+        actor_label=label[:150],
         action=AuditEvent.Action.SENSITIVE_READ,
         subject_person=subject_person,
         changes={"fields": sorted(fields)},
@@ -119,6 +128,7 @@ def audit_sensitive_reads(
         [
             AuditEvent(
                 actor=template.actor,
+                actor_api_client=template.actor_api_client,
                 actor_label=template.actor_label,
                 action=template.action,
                 subject_person=subject_person,

@@ -14,9 +14,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from wellbeing import services
+from wellbeing.actors import command_actor
 from wellbeing.models import OrgUnit, Person, Role, RoleAssignment
 
 DEFAULT_PASSWORD = "Tanxin-demo-2026"  # noqa: S105 (documented demo password)
+ACTOR = command_actor("seed_demo")
 ROLES_FROM = date(2026, 1, 1)
 
 SURNAMES = (
@@ -69,7 +71,7 @@ def _unit(code: str, name: str, kind: str, parent: OrgUnit | None) -> OrgUnit:
     existing = OrgUnit.objects.filter(code=code).first()
     if existing is not None:
         return existing
-    return services.org_unit_create(actor=None, code=code, name=name, kind=kind, parent=parent)
+    return services.org_unit_create(actor=ACTOR, code=code, name=name, kind=kind, parent=parent)
 
 
 def _person(rng: random.Random, used: set[str], external_id: str, unit: OrgUnit, position: str, **extra) -> Person:
@@ -87,7 +89,7 @@ def _person(rng: random.Random, used: set[str], external_id: str, unit: OrgUnit,
     if existing is not None:
         return existing
     return services.person_create(
-        actor=None,
+        actor=ACTOR,
         external_id=external_id,
         full_name=name,
         unit=unit,
@@ -108,13 +110,13 @@ def _login(person: Person, username: str, password: str):
     if user is None:
         user = User.objects.create_user(username=username, password=password, email=person.email)
     if person.user_id is None:
-        services.person_update(actor=None, person=person, user=user)
+        services.person_update(actor=ACTOR, person=person, user=user)
     return user
 
 
 def _role(user, role: str, unit: OrgUnit | None = None) -> None:
     if not RoleAssignment.objects.filter(user=user, role=role, unit=unit, valid_from=ROLES_FROM).exists():
-        services.role_assign(actor=None, user=user, role=role, unit=unit, valid_from=ROLES_FROM)
+        services.role_assign(actor=ACTOR, user=user, role=role, unit=unit, valid_from=ROLES_FROM)
 
 
 @transaction.atomic

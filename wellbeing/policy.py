@@ -2,9 +2,12 @@
 "which records of this kind may this principal see" (design/access.md).
 
 Pages, API views, exports, search and notifications all ask this module; nothing filters by role
-on its own. Other apps extend it from their AppConfig.ready() with ``register_rule`` and
-``register_person_visibility`` (e.g. the cases app adds "people on my caseload"), so this core
-module never imports them.
+on its own. It holds the engine (rules, visibility sources, field visibility) and the rules every
+app shares as public functions: a unit and everything below it (``subtree_q``), a supervisor's
+reports (``reports_q``, ``reports_of``, ``supervises``) and who holds a role over a unit
+(``holders_of``, ``supervisors_of``). Each app registers its own rules from its AppConfig.ready()
+(``wellbeing/rules.py``, ``talks/rules.py``; the list is in docs/architecture.md), so this core
+module never imports another app.
 
 A principal is a Django user (session log-in) or an ``ApiPrincipal`` (an HR system's token).
 """
@@ -14,12 +17,25 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django_otp import user_has_device
 
-from wellbeing.models import ApiClient, OrgUnit, Person, Role, RoleAssignment, RoleSecurityPolicy, Scope
+from wellbeing.models import (
+    ApiClient,
+    FollowUp,
+    OrgUnit,
+    Person,
+    Referral,
+    Role,
+    RoleAssignment,
+    RoleSecurityPolicy,
+    Scope,
+)
+from wellbeing.models.roles import UNIT_SCOPED_ROLES
 
 
 class ApiPrincipal:
@@ -61,8 +77,14 @@ class Access:
     def units_for(self, *roles: str) -> list[OrgUnit]:
         return [u for r in roles for u in self.units.get(r, [])]
 
+    def scope_units(self) -> list[OrgUnit]:
+        """The units a principal's unit-scoped roles cover (for "your units" on a page)."""
+        return self.units_for(*UNIT_SCOPED_ROLES)
+
 
 def access_for(principal) -> Access:
+    if isinstance(principal, Access):
+        return principal
     cached = getattr(principal, "_tanxin_access", None)
     if cached is not None:
         return cached
@@ -106,14 +128,16 @@ Rule = Callable[[Access, object | None], bool]
 _rules: dict[str, Rule] = {}
 
 
-def register_rule(action: str) -> Callable[[Rule], Rule]:
-    def decorator(func: Rule) -> Rule:
+def register_rules(rules: dict[str, Rule]) -> None:
+    """Register an app's rules (called from its AppConfig.ready(); each action has one rule)."""
+    for action, func in rules.items():
         if action in _rules:
             raise ValueError(f"A rule for {action!r} is registered already.")
         _rules[action] = func
-        return func
 
-    return decorator
+
+def registered_actions() -> list[str]:
+    return sorted(_rules)
 
 
 def can(principal, action: str, obj: object | None = None) -> bool:
@@ -136,11 +160,51 @@ def register_person_visibility(func: PersonVisibility) -> PersonVisibility:
     return func
 
 
-def _units_q(units: list[OrgUnit], prefix: str = "unit__") -> Q:
+FollowUpVisibility = Callable[[Access], Q | None]
+_followup_visibility: list[FollowUpVisibility] = []
+
+
+def register_followup_visibility(func: FollowUpVisibility) -> FollowUpVisibility:
+    """Add a source of visible follow-ups (e.g. the cases app: follow-ups on my caseload)."""
+    _followup_visibility.append(func)
+    return func
+
+
+def followups_visible_to(principal) -> QuerySet[FollowUp]:
+    """Follow-ups the principal may see: the union of every registered source (access.md)."""
+    access = access_for(principal)
+    if access.user is None:
+        return FollowUp.objects.none()
+    q = Q(pk__in=[])
+    for source in _followup_visibility:
+        part = source(access)
+        if part is not None:
+            q |= part
+    return FollowUp.objects.filter(pk__in=FollowUp.objects.filter(q).values("pk"))
+
+
+def referrals_visible_to(principal) -> QuerySet[Referral]:
+    """The lead counsellor sees every referral; a referrer sees the ones they made (status only)."""
+    access = access_for(principal)
+    if access.user is None:
+        return Referral.objects.none()
+    if access.has(Role.LEAD_COUNSELLOR):
+        return Referral.objects.all()
+    return Referral.objects.filter(referred_by=access.user)
+
+
+def subtree_q(units, prefix: str = "unit__") -> Q:
+    """Rows whose unit (reached through ``prefix``) is one of ``units`` or below one of them: one
+    indexed ``path LIKE 'prefix%'`` per unit, however deep the tree."""
     q = Q(pk__in=[])
     for unit in units:
         q |= Q(**{f"{prefix}path__startswith": unit.path})
     return q
+
+
+def in_subtree(unit: OrgUnit, units) -> bool:
+    """Whether ``unit`` is one of ``units`` or below one of them (no query)."""
+    return any(unit.path.startswith(u.path) for u in units)
 
 
 def sees_all_people(access: Access) -> bool:
@@ -148,10 +212,7 @@ def sees_all_people(access: Access) -> bool:
 
 
 def people_visible_to(principal) -> QuerySet[Person]:
-    return _people_visible(access_for(principal))
-
-
-def _people_visible(access: Access) -> QuerySet[Person]:
+    access = access_for(principal)
     qs = Person.objects.all()
     if sees_all_people(access):
         return qs
@@ -163,34 +224,80 @@ def _people_visible(access: Access) -> QuerySet[Person]:
     return qs.filter(q)
 
 
-@register_person_visibility
-def _self(access: Access) -> Q | None:
-    return Q(pk=access.person.pk) if access.person is not None and access.has(Role.STAFF) else None
+# --- Shared rules: a supervisor's reports, who holds a role over a unit ---------------------------
 
 
-@register_person_visibility
-def _supervised(access: Access) -> Q | None:
-    """A supervisor's reports: people in their units (and below), and people who report to them."""
+def reports_q(principal, prefix: str = "") -> Q:
+    """The people a supervisor answers for (their reports): everyone in the units they supervise
+    (and below), and everyone whose manager they are. Nothing for anyone without the role."""
+    access = access_for(principal)
     if not access.has(Role.SUPERVISOR):
-        return None
-    q = _units_q(access.units_for(Role.SUPERVISOR))
+        return Q(pk__in=[])
+    q = subtree_q(access.units_for(Role.SUPERVISOR), prefix=f"{prefix}unit__")
     if access.person is not None:
-        q |= Q(manager=access.person)
+        q |= Q(**{f"{prefix}manager": access.person})
     return q
 
 
-@register_person_visibility
-def _hr_units(access: Access) -> Q | None:
-    return _units_q(access.units_for(Role.HR_OFFICER)) if access.has(Role.HR_OFFICER) else None
+def reports_of(principal) -> QuerySet[Person]:
+    """A supervisor's current reports (active people, never the supervisor themself)."""
+    access = access_for(principal)
+    qs = Person.objects.active().filter(reports_q(access))
+    if access.person is not None:
+        qs = qs.exclude(pk=access.person.pk)
+    return qs
 
 
-def person_in_supervised_units(access: Access, person: Person) -> bool:
-    """Whether ``person`` is in a unit (or below) that the principal supervises, or reports to them."""
+def supervises(principal, person: Person) -> bool:
+    """Whether ``person`` is one of the principal's reports (no query)."""
+    access = access_for(principal)
     if not access.has(Role.SUPERVISOR):
         return False
     if access.person is not None and person.manager_id == access.person.pk:
         return True
-    return any(person.unit.path.startswith(u.path) for u in access.units_for(Role.SUPERVISOR))
+    return in_subtree(person.unit, access.units_for(Role.SUPERVISOR))
+
+
+def assignments_in_force(role: str, *, on: date | None = None) -> QuerySet[RoleAssignment]:
+    """Assignments of ``role`` in force today (or ``on``), held by active logins of people who have
+    not left."""
+    return (
+        RoleAssignment.objects.current(on=on)
+        .filter(role=role, user__is_active=True)
+        .exclude(user__person__status=Person.Status.LEFT)
+    )
+
+
+def holders_of(role: str, unit: OrgUnit | None = None, *, on: date | None = None) -> list:
+    """Who holds ``role`` over ``unit`` today (or ``on``): for a unit-scoped role, the holders whose
+    unit is ``unit`` or above it, nearest unit first; organisation-wide roles ignore ``unit``."""
+    rows = list(assignments_in_force(role, on=on).select_related("user", "unit"))
+    if role in UNIT_SCOPED_ROLES:
+        if unit is None:
+            return []
+        rows = [ra for ra in rows if unit.path.startswith(ra.unit.path)]
+        rows.sort(key=lambda ra: (-ra.unit.depth, ra.user_id))
+    else:
+        rows.sort(key=lambda ra: ra.user_id)
+    return list({ra.user_id: ra.user for ra in rows}.values())
+
+
+def holders_of_anywhere(role: str, *, on: date | None = None) -> list:
+    """Everyone who holds ``role`` today (or ``on``), over any unit."""
+    rows = assignments_in_force(role, on=on).select_related("user").order_by("user_id")
+    return list({ra.user_id: ra.user for ra in rows}.values())
+
+
+def supervisors_of(person: Person, *, on: date | None = None) -> list:
+    """Who answers for ``person`` as a supervisor: supervisors of their unit (nearest first), then
+    their manager if the manager holds the supervisor role. Never the person themself."""
+    holders = holders_of(Role.SUPERVISOR, person.unit, on=on)
+    if person.manager_id and person.manager.user_id:
+        manager_user = person.manager.user
+        if assignments_in_force(Role.SUPERVISOR, on=on).filter(user=manager_user).exists():
+            holders.append(manager_user)
+    unique = {u.pk: u for u in holders if u.pk != person.user_id}
+    return list(unique.values())
 
 
 def get_person_or_404(principal, **lookup) -> Person:
@@ -208,6 +315,28 @@ def org_units_visible_to(principal) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.all() if can(principal, "org.view") else OrgUnit.objects.none()
 
 
+# --- Field visibility: "which fields of this record may this principal see?" -------------------------
+
+FieldVisibility = Callable[[Access, object], frozenset[str]]
+_field_visibility: dict[str, FieldVisibility] = {}
+
+
+def register_field_visibility(model_label: str, func: FieldVisibility) -> None:
+    """The one decision of which fields of a ``model_label`` record a principal may see; pages,
+    templates and the API all read it through ``visible_fields``."""
+    if model_label in _field_visibility:
+        raise ValueError(f"Field visibility for {model_label!r} is registered already.")
+    _field_visibility[model_label] = func
+
+
+def visible_fields(principal, obj) -> frozenset[str]:
+    try:
+        func = _field_visibility[obj._meta.label_lower]
+    except KeyError:
+        raise LookupError(f"No field visibility is registered for {obj._meta.label_lower!r}.") from None
+    return func(access_for(principal), obj)
+
+
 # --- Two-factor ----------------------------------------------------------------------------------------
 
 
@@ -222,169 +351,4 @@ def requires_two_factor(user) -> bool:
     for role in access.roles:
         if overrides.get(role, role in required):
             return True
-    from django_otp import user_has_device
-
     return user_has_device(user)
-
-
-# --- Core rules ----------------------------------------------------------------------------------------
-
-
-@register_rule("org.view")
-def _org_view(access: Access, obj) -> bool:
-    return bool(access.roles - {Role.API_CLIENT}) or access.has_scope(Scope.ORG_READ)
-
-
-@register_rule("person.view")
-def _person_view(access: Access, person) -> bool:
-    return person is not None and _people_visible(access).filter(pk=person.pk).exists()
-
-
-@register_rule("person.directory")
-def _person_directory(access: Access, obj) -> bool:
-    """Lists of people (the directory page, the people API)."""
-    return access.has(
-        Role.SUPERVISOR, Role.HR_OFFICER, Role.COUNSELLOR, Role.LEAD_COUNSELLOR, Role.ADMINISTRATOR
-    ) or access.has_scope(Scope.PEOPLE_READ)
-
-
-@register_rule("admin.access")
-def _admin_access(access: Access, obj) -> bool:
-    return access.has(Role.ADMINISTRATOR)
-
-
-@register_rule("audit.view")
-def _audit_view(access: Access, obj) -> bool:
-    return access.has(Role.ADMINISTRATOR)
-
-
-@register_rule("stats.view")
-def _stats_view(access: Access, obj) -> bool:
-    return access.has(Role.LEADING_GROUP, Role.LEAD_COUNSELLOR, Role.ADMINISTRATOR)
-
-
-@register_rule("api.docs")
-def _api_docs(access: Access, obj) -> bool:
-    return bool(access.roles)
-
-
-# --- Follow-ups ----------------------------------------------------------------------------------------
-
-FollowUpVisibility = Callable[[Access], Q | None]
-_followup_visibility: list[FollowUpVisibility] = []
-
-
-def register_followup_visibility(func: FollowUpVisibility) -> FollowUpVisibility:
-    """Add a source of visible follow-ups (e.g. the cases app: follow-ups on my caseload)."""
-    _followup_visibility.append(func)
-    return func
-
-
-def followups_visible_to(principal):
-    """access.md "follow-ups": ones they own; a supervisor's units' (never counselling work); the
-    lead counsellor's team (counselling work). Administrators, the leading group and API clients
-    see none (the leading group sees counts only)."""
-    from wellbeing.models import FollowUp
-
-    access = access_for(principal)
-    if access.user is None:
-        return FollowUp.objects.none()
-    q = Q(pk__in=[])
-    for source in _followup_visibility:
-        part = source(access)
-        if part is not None:
-            q |= part
-    return FollowUp.objects.filter(pk__in=FollowUp.objects.filter(q).values("pk"))
-
-
-@register_followup_visibility
-def _own_followups(access: Access) -> Q | None:
-    return Q(owner=access.user)
-
-
-@register_followup_visibility
-def _routed_followups(access: Access) -> Q | None:
-    """A delegate (or escalation target) can open what they were reminded of."""
-    return Q(reminders__recipient=access.user)
-
-
-@register_followup_visibility
-def _units_followups(access: Access) -> Q | None:
-    from wellbeing.models import FollowUp
-
-    if not access.has(Role.SUPERVISOR):
-        return None
-    return _units_q(access.units_for(Role.SUPERVISOR), prefix="owner__person__unit__") & ~Q(
-        kind__in=FollowUp.CLINICAL_KINDS
-    )
-
-
-@register_followup_visibility
-def _counselling_team_followups(access: Access) -> Q | None:
-    from wellbeing.models import FollowUp
-
-    return Q(kind__in=FollowUp.CLINICAL_KINDS) if access.has(Role.LEAD_COUNSELLOR) else None
-
-
-@register_rule("followup.mine")
-def _followup_mine(access: Access, obj) -> bool:
-    return access.user is not None and bool(access.roles)
-
-
-@register_rule("followup.team")
-def _followup_team(access: Access, obj) -> bool:
-    return access.has(Role.SUPERVISOR, Role.LEAD_COUNSELLOR)
-
-
-@register_rule("followup.manage")
-def _followup_manage(access: Access, followup) -> bool:
-    """Act on a follow-up (complete, snooze, reassign): its owner; the lead counsellor for counselling
-    work; a supervisor for other work owned by people in their units."""
-    if followup is None or access.user is None:
-        return False
-    if followup.owner_id == access.user.pk:
-        return True
-    if followup.is_clinical:
-        return access.has(Role.LEAD_COUNSELLOR)
-    if access.has(Role.SUPERVISOR):
-        owner_person = Person.objects.filter(user_id=followup.owner_id).select_related("unit").first()
-        return owner_person is not None and person_in_supervised_units(access, owner_person)
-    return False
-
-
-@register_rule("followup.overdue_counts")
-def _followup_counts(access: Access, obj) -> bool:
-    return access.has(Role.LEADING_GROUP, Role.LEAD_COUNSELLOR, Role.ADMINISTRATOR)
-
-
-# --- Referrals -----------------------------------------------------------------------------------------
-
-
-@register_rule("referral.create")
-def _referral_create(access: Access, person) -> bool:
-    """Supervisors refer people in their units; the counselling team refers anyone; anyone may refer
-    themselves."""
-    if person is None or access.user is None:
-        return False
-    if access.person is not None and access.person.pk == person.pk:
-        return True
-    if access.has(Role.COUNSELLOR, Role.LEAD_COUNSELLOR):
-        return True
-    return person_in_supervised_units(access, person)
-
-
-@register_rule("referral.intake")
-def _referral_intake(access: Access, obj) -> bool:
-    return access.has(Role.LEAD_COUNSELLOR)
-
-
-def referrals_visible_to(principal):
-    """The lead counsellor sees every referral; a referrer sees the ones they made (status only)."""
-    from wellbeing.models import Referral
-
-    access = access_for(principal)
-    if access.user is None:
-        return Referral.objects.none()
-    if access.has(Role.LEAD_COUNSELLOR):
-        return Referral.objects.all()
-    return Referral.objects.filter(referred_by=access.user)

@@ -1,11 +1,22 @@
 """Core Celery tasks: thin, named, time-limited wrappers that call services. Schedules live in
-config/celery.py. Every task is idempotent, so a re-delivered or duplicate task changes nothing."""
+config/celery.py. Every task is idempotent, so a re-delivered or duplicate task changes nothing.
+
+The scan, the recovery of abandoned runs, delivery retries, lifecycle re-announcements and pruning
+are separate tasks, so one failing never stops the others.
+"""
 
 from celery import shared_task
 from django.core.management import call_command
 from django.utils import timezone
 
-from wellbeing.followups import delivery, scan
+from wellbeing import lifecycle
+from wellbeing.actors import task_actor
+from wellbeing.reminders import delivery, scan
+
+
+def _queue(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        deliver.delay(delivery_id)
 
 
 @shared_task(name="wellbeing.purge_expired_sessions", ignore_result=True, time_limit=600, soft_time_limit=540)
@@ -16,24 +27,43 @@ def purge_expired_sessions() -> None:
 
 @shared_task(name="wellbeing.scan_followups", ignore_result=True, time_limit=240, soft_time_limit=200)
 def scan_followups() -> None:
-    """Record the reminders that are due, queue their delivery, and re-queue deliveries awaiting a
-    retry or abandoned by a dead worker."""
-    now = timezone.now()
-    scan.run_scan(now)
-    scan.recover_abandoned_runs(now)
-    for delivery_id in scan.due_for_retry(now):
-        deliver.delay(delivery_id)
-    scan.prune_scan_runs(now)
+    """Record the reminders that are due and queue their digests."""
+    _queue(scan.run_scan(timezone.now(), actor=task_actor("wellbeing.scan_followups")).delivery_ids)
+
+
+@shared_task(name="wellbeing.recover_scan_runs", ignore_result=True, time_limit=120, soft_time_limit=100)
+def recover_scan_runs() -> None:
+    """Create and queue the digests of scan runs that died before creating them."""
+    _queue(scan.recover_abandoned_runs(timezone.now()))
+
+
+@shared_task(name="wellbeing.retry_deliveries", ignore_result=True, time_limit=120, soft_time_limit=100)
+def retry_deliveries() -> None:
+    """Queue deliveries awaiting a retry, or abandoned by a worker that died (lease expired)."""
+    _queue(scan.due_for_retry(timezone.now()))
+
+
+@shared_task(name="wellbeing.prune_scan_runs", ignore_result=True, time_limit=300, soft_time_limit=240)
+def prune_scan_runs() -> None:
+    scan.prune_scan_runs(timezone.now())
 
 
 @shared_task(name="wellbeing.dispatch_followup", ignore_result=True, time_limit=120, soft_time_limit=100)
 def dispatch_followup(followup_id: int) -> None:
     """A red follow-up's immediate alert, without waiting for the next scan (same code path, so a
     scan running at the same moment cannot send it twice)."""
-    scan.run_scan(timezone.now(), ids=[followup_id])
+    _queue(
+        scan.run_scan(timezone.now(), ids=[followup_id], actor=task_actor("wellbeing.dispatch_followup")).delivery_ids
+    )
 
 
 @shared_task(name="wellbeing.deliver", ignore_result=True, time_limit=120, soft_time_limit=100)
 def deliver(delivery_id: int) -> None:
-    """Send one e-mail or webhook digest. Failures are recorded and retried by the scan with back-off."""
+    """Send one e-mail or webhook digest. Failures are recorded and retried with back-off."""
     delivery.deliver(delivery_id)
+
+
+@shared_task(name="wellbeing.redeliver_lifecycle_events", ignore_result=True, time_limit=300, soft_time_limit=240)
+def redeliver_lifecycle_events() -> None:
+    """Announce again the lifecycle events whose receivers failed."""
+    lifecycle.redeliver_due()

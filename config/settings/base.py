@@ -332,6 +332,16 @@ DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=6 *
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=600)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Escalations never go back to an item's own owner. With nobody above the owner they go to a second
+# line (user names, in order): ESCALATION_SECOND_LINE for agreed actions and talks (e.g. the office
+# of the leading group), ESCALATION_SECOND_LINE_CLINICAL for counselling work (a deputy lead counsellor
+# or an emergency contact; only members of the counselling team are used). A missing second line is
+# reported by `manage.py followup_status`, the admin's pipeline view and /health/.
+ESCALATION_SECOND_LINE = env.list("ESCALATION_SECOND_LINE", default=[])
+ESCALATION_SECOND_LINE_CLINICAL = env.list("ESCALATION_SECOND_LINE_CLINICAL", default=[])
+# Lifecycle events (a person left or moved, a role ended) whose receivers failed are announced again
+# after this many seconds, doubling on each failure (at most every 6 hours).
+LIFECYCLE_RETRY_SECONDS = env.int("LIFECYCLE_RETRY_SECONDS", default=60)
 # Absolute links in e-mails and webhooks.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 

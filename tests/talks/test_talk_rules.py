@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from talks.models import Talk
 from talks.services import ActionInput, ReferralInput, TalkInput, talk_create
-from tests.factories import make_person
+from tests.factories import ACTOR, make_person
 from wellbeing.models import AuditEvent, FollowUp, Referral
 
 
@@ -110,7 +110,7 @@ def test_a_supervisor_who_took_part_sees_only_their_peoples_actions(as_principal
     from wellbeing import services
 
     # The HR officer of town A also supervises town B, and takes part in a group talk in town A.
-    services.role_assign(actor=None, user=org.users["hr_officer"], role="supervisor", unit=org.town_b)
+    services.role_assign(actor=ACTOR, user=org.users["hr_officer"], role="supervisor", unit=org.town_b)
     talk = talk_create(
         actor=org.users["supervisor"],
         data=TalkInput(
@@ -129,7 +129,7 @@ def test_restricted_talks_stay_with_their_leader(as_principal, org):
     # A second supervisor over town A.
     from wellbeing import services
 
-    services.role_assign(actor=None, user=org.users["hr_officer"], role="supervisor", unit=org.town_a)
+    services.role_assign(actor=ACTOR, user=org.users["hr_officer"], role="supervisor", unit=org.town_a)
     talk_create(
         actor=org.users["supervisor"],
         data=TalkInput(
@@ -172,11 +172,12 @@ def test_referral_audit_rows_carry_no_case_details(org):
     assert "Referral to take in" not in intake.target_label
 
 
-def test_people_who_leave_have_their_follow_ups_closed(org):
+def test_people_who_leave_have_their_follow_ups_closed(org, django_capture_on_commit_callbacks):
     from wellbeing import services
 
     extra = make_person(org.section_a1)
-    services.person_mark_left(actor=org.users["hr_officer"], person=org.people["staff"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.person_leave(actor=org.users["hr_officer"], person=org.people["staff"])
     open_about = FollowUp.objects.filter(person=org.people["staff"], status__in=["open", "snoozed"])
     assert not open_about.exists()
     assert FollowUp.objects.filter(owner=org.users["staff"], status="cancelled").exists()

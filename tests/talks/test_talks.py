@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from talks.models import CadencePolicy, Talk, TalkAction
 from talks.services import ActionInput, TalkInput, talk_create
-from tests.factories import make_person
+from tests.factories import ACTOR, make_person
 from wellbeing import services
 from wellbeing.models import AuditEvent, FollowUp, Referral, Reminder, Tier
 
@@ -70,7 +70,7 @@ def test_a_supervisor_logs_a_talk_with_two_actions(as_principal, org):
 def test_logging_a_talk_completes_the_talk_due_and_follows_the_cadence(org):
     CadencePolicy.objects.create(person=org.people["colleague"], interval_days=30, reason="压力较大")
     asked = services.followup_create(  # e.g. another app asks for a return-to-work talk
-        actor=None,
+        actor=ACTOR,
         owner=org.users["supervisor"],
         title="返岗谈心",
         kind=FollowUp.Kind.TALK_DUE,
@@ -351,8 +351,9 @@ def test_my_talks_and_the_overview_hold_their_query_count(as_principal, org):
 
 
 def test_the_cadence_task_schedules_talks_for_people_never_talked_to(org):
-    from talks.services import ensure_cadence
+    from talks.cadence import ensure_cadence
     from talks.tasks import ensure_talk_cadence
+    from tests.factories import ACTOR
 
     ensure_talk_cadence()
     due = {
@@ -362,6 +363,6 @@ def test_the_cadence_task_schedules_talks_for_people_never_talked_to(org):
     # staff was talked to yesterday (the fixture): already scheduled; colleague and hr_officer never.
     assert set(due) == {"EX-staff", "EX-colleague", "EX-hr_officer"}
     assert timezone.localdate(due["EX-colleague"].due_at) == timezone.localdate() + timedelta(days=14)
-    assert ensure_cadence() == 0  # idempotent
+    assert ensure_cadence(actor=ACTOR) == 0  # idempotent
     outsider = FollowUp.objects.filter(kind=FollowUp.Kind.TALK_DUE, owner=org.users["outsider_supervisor"])
     assert set(outsider.values_list("person__external_id", flat=True)) == {"EX-outsider"}

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.factories import make_person
+from tests.factories import ACTOR, make_person
 from wellbeing import services
 from wellbeing.models import ApiClient, Person
 
@@ -85,7 +85,7 @@ def test_people_filter_by_unit_includes_units_below(org):
 def test_people_filter_by_status_and_updated_since(org):
     api = bearer(org.tokens["api_client"])
     with time_machine.travel(timezone.now() + timedelta(days=1)):
-        services.person_mark_left(actor=None, person=org.people["colleague"])
+        services.person_leave(actor=ACTOR, person=org.people["colleague"])
     since = (timezone.now() + timedelta(hours=12)).isoformat()
     rows = api.get("/api/v1/people/", {"updated_since": since}).json()["results"]
     assert [r["external_id"] for r in rows] == ["EX-colleague"]

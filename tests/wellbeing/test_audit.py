@@ -2,7 +2,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from tests.factories import make_unit
+from tests.factories import ACTOR, make_unit
 from wellbeing import services
 from wellbeing.audit import audit_sensitive_read
 from wellbeing.models import AuditEvent, Person
@@ -27,7 +27,7 @@ def test_it_records_who_changed_what_with_old_and_new_values(org):
 def test_it_writes_nothing_when_nothing_changed(org):
     person = org.people["colleague"]
     before = AuditEvent.objects.count()
-    services.person_update(actor=None, person=person, position=person.position)
+    services.person_update(actor=ACTOR, person=person, position=person.position)
     assert AuditEvent.objects.count() == before
 
 
@@ -35,7 +35,7 @@ def test_a_failed_change_leaves_neither_the_change_nor_an_audit_row(org):
     person = org.people["colleague"]
     before = AuditEvent.objects.count()
     with pytest.raises(Exception):  # noqa: B017 - ValidationError; the point is what is left behind
-        services.person_update(actor=None, person=person, full_name="x" * 101)
+        services.person_update(actor=ACTOR, person=person, full_name="x" * 101)
     person.refresh_from_db()
     assert person.full_name == "李明"
     assert AuditEvent.objects.count() == before
@@ -45,7 +45,7 @@ def test_the_audit_row_is_in_the_same_transaction_as_the_change(org):
     person = org.people["colleague"]
     before = AuditEvent.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.person_update(actor=None, person=person, position="新岗位")
+        services.person_update(actor=ACTOR, person=person, position="新岗位")
         raise RuntimeError("the caller's transaction fails later")
     person.refresh_from_db()
     assert person.position == "科员"
@@ -82,7 +82,7 @@ def test_the_database_refuses_edits_even_to_the_app_role(org, sql):
 
 def test_it_records_people_marked_as_left_and_keeps_them(org):
     person = org.people["staff"]
-    services.person_mark_left(actor=org.users["hr_officer"], person=person)
+    services.person_leave(actor=org.users["hr_officer"], person=person)
     person.refresh_from_db()
     assert person.status == Person.Status.LEFT
     assert person.left_on is not None

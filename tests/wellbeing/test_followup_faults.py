@@ -29,8 +29,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from tests.factories import UserFactory, make_person, make_unit
-from wellbeing.followups.timing import TimingTable, initial_next_action
 from wellbeing.models import Delivery, FollowUp, Notification, Reminder
+from wellbeing.reminders.timing import TimingTable, initial_next_action
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -10,14 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.factories import ACTOR
 from wellbeing import services
-from wellbeing.followups.scan import run_scan
 from wellbeing.models import Delivery, FollowUp, Notification
+from wellbeing.reminders.scan import run_scan
 
 
 def make(org, owner="staff", title="事项", due=timedelta(hours=-2), **kwargs):
     return services.followup_create(
-        actor=None, owner=org.users[owner], title=title, due_at=timezone.now() + due, **kwargs
+        actor=ACTOR, owner=org.users[owner], title=title, due_at=timezone.now() + due, **kwargs
     )
 
 

@@ -17,10 +17,10 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from tests.factories import ACTOR
 from wellbeing import services
-from wellbeing.followups import delivery as delivery_mod
-from wellbeing.followups.scan import due_for_retry, run_scan
 from wellbeing.models import (
+    AuditEvent,
     Delivery,
     FollowUp,
     Notification,
@@ -31,7 +31,9 @@ from wellbeing.models import (
     Unavailability,
     WebhookEndpoint,
 )
-from wellbeing.tasks import deliver, scan_followups
+from wellbeing.reminders import delivery as delivery_mod
+from wellbeing.reminders.scan import due_for_retry, run_scan
+from wellbeing.tasks import deliver, recover_scan_runs, retry_deliveries, scan_followups
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -100,7 +102,7 @@ def test_after_an_outage_only_the_latest_repeat_is_sent(org, clock, talk_due, dj
 
 def test_one_digest_per_recipient_lists_all_their_items(org, clock, django_capture_on_commit_callbacks):
     for i in range(3):
-        services.followup_create(actor=None, owner=org.users["staff"], title=f"事项{i}", due_at=at("2026-03-02 10:00"))
+        services.followup_create(actor=ACTOR, owner=org.users["staff"], title=f"事项{i}", due_at=at("2026-03-02 10:00"))
     reminders = scan(clock, "2026-03-02 10:00", django_capture_on_commit_callbacks)
     assert len(reminders) == 3
     assert len(mail.outbox) == 1
@@ -113,7 +115,7 @@ def test_one_digest_per_recipient_lists_all_their_items(org, clock, django_captu
 
 def test_messages_carry_no_sensitive_text(org, clock, django_capture_on_commit_callbacks):
     services.followup_create(
-        actor=None,
+        actor=ACTOR,
         owner=org.users["counsellor"],
         title="个案回访",
         kind=FollowUp.Kind.CASE_CONTACT,
@@ -123,8 +125,9 @@ def test_messages_carry_no_sensitive_text(org, clock, django_capture_on_commit_c
     WebhookEndpoint.objects.create(name="team", url="http://127.0.0.1:9/", include_clinical=True)
     scan(clock, "2026-03-02 10:00", django_capture_on_commit_callbacks)
     body = mail.outbox[0].body + mail.outbox[0].alternatives[0][0]
-    assert "个案回访" in body
+    assert "个案回访" not in body  # counselling work is named by its kind only, even to its owner
     assert "李明" not in body  # the person it is about is never named
+    assert "/follow-ups/" in body
     payload = json.dumps(
         delivery_mod.webhook_payload(Delivery.objects.get(channel="webhook"), list(Reminder.objects.all())),
         ensure_ascii=False,
@@ -137,7 +140,7 @@ def test_a_red_follow_up_is_dispatched_on_creation_and_escalates_unacknowledged(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         red = services.followup_create(
-            actor=None,
+            actor=ACTOR,
             owner=org.users["counsellor"],
             title="紧急：当日联系",
             kind=FollowUp.Kind.CASE_CONTACT,
@@ -156,7 +159,7 @@ def test_a_red_follow_up_is_dispatched_on_creation_and_escalates_unacknowledged(
 def test_an_acknowledged_red_item_does_not_escalate_early(org, clock, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         red = services.followup_create(
-            actor=None, owner=org.users["staff"], title="紧急", tier=Tier.RED, due_at=at("2026-03-02 17:00")
+            actor=ACTOR, owner=org.users["staff"], title="紧急", tier=Tier.RED, due_at=at("2026-03-02 17:00")
         )
     clock.move_to(at("2026-03-02 09:20"))
     services.followup_acknowledge(actor=org.users["staff"], followup=red)
@@ -170,13 +173,13 @@ def test_an_acknowledged_red_item_does_not_escalate_early(org, clock, django_cap
 def test_quiet_hours_hold_everything_but_red(org, clock, django_capture_on_commit_callbacks):
     cap = django_capture_on_commit_callbacks
     routine = services.followup_create(
-        actor=None, owner=org.users["staff"], title="例行", due_at=at("2026-03-02 23:00")
+        actor=ACTOR, owner=org.users["staff"], title="例行", due_at=at("2026-03-02 23:00")
     )
     assert scan(clock, "2026-03-02 23:30", cap) == []
     clock.move_to(at("2026-03-03 02:00"))
     with cap(execute=True):
         red = services.followup_create(
-            actor=None, owner=org.users["staff"], title="紧急", tier=Tier.RED, due_at=at("2026-03-03 08:00")
+            actor=ACTOR, owner=org.users["staff"], title="紧急", tier=Tier.RED, due_at=at("2026-03-03 08:00")
         )
     assert Reminder.objects.filter(followup=red, stage=Stage.ALERT).exists()  # red ignores quiet hours
     assert scan(clock, "2026-03-03 06:59", cap) == [] or all(r.followup == red for r in Reminder.objects.all())
@@ -218,7 +221,7 @@ def test_bad_snoozes_are_refused_and_change_nothing(org, clock, talk_due, until,
 
 def test_red_items_cannot_be_snoozed(org, clock):
     red = services.followup_create(
-        actor=None, owner=org.users["staff"], title="紧急", tier=Tier.RED, due_at=at("2026-03-02 17:00")
+        actor=ACTOR, owner=org.users["staff"], title="紧急", tier=Tier.RED, due_at=at("2026-03-02 17:00")
     )
     with pytest.raises(ValidationError, match="Red"):
         services.followup_snooze(actor=org.users["staff"], followup=red, until=at("2026-03-02 12:00"), reason="x")
@@ -236,7 +239,7 @@ def test_bad_follow_up_input_is_refused(org, clock):
     before = FollowUp.objects.count()
     for title in ["", "x" * 201, "坏\x00标题"]:
         with pytest.raises(ValidationError):
-            services.followup_create(actor=None, owner=org.users["staff"], title=title, due_at=at("2026-03-03 10:00"))
+            services.followup_create(actor=ACTOR, owner=org.users["staff"], title=title, due_at=at("2026-03-03 10:00"))
     assert FollowUp.objects.count() == before
 
 
@@ -263,7 +266,7 @@ def test_without_a_delegate_they_go_to_the_escalation_target(org, clock, talk_du
 
 def test_without_a_manager_escalation_goes_to_the_units_supervisor(org, clock, django_capture_on_commit_callbacks):
     f = services.followup_create(
-        actor=None,
+        actor=ACTOR,
         owner=org.users["hr_officer"],
         title="审批",
         due_at=at("2026-03-02 10:00"),
@@ -286,7 +289,7 @@ def test_policies_per_kind_and_tier_override_the_defaults(org, clock, django_cap
         repeat_interval=timedelta(hours=6),
     )
     services.followup_create(
-        actor=None,
+        actor=ACTOR,
         owner=org.users["staff"],
         title="行动",
         kind=FollowUp.Kind.TALK_ACTION,
@@ -324,22 +327,23 @@ def test_a_rerun_or_a_racing_scan_never_records_twice(org, clock, talk_due, djan
 def test_reminders_of_a_scan_that_died_before_queueing_digests_are_sent_later(
     org, clock, talk_due, django_capture_on_commit_callbacks
 ):
-    from wellbeing.followups import scan as scan_module
     from wellbeing.models import ScanRun
+    from wellbeing.reminders import scan as scan_module
 
     clock.move_to(at("2026-03-03 10:00"))
     run = ScanRun.objects.create(started_at=timezone.now())
-    scan_module._scan_batch(run, timezone.now())  # recorded the reminder and notification, then "crashed"
+    # recorded the reminder and notification, then "crashed"
+    scan_module._scan_batch(run, timezone.now(), directory=scan_module.RoleDirectory(timezone.now()))
     assert Notification.objects.filter(reminder__followup=talk_due).count() == 1
     with django_capture_on_commit_callbacks(execute=True):
-        scan_followups()
+        recover_scan_runs()
     assert mail.outbox == []  # the run might still be alive: leave it alone
     clock.move_to(at("2026-03-03 10:06"))
     with django_capture_on_commit_callbacks(execute=True):
-        scan_followups()
+        recover_scan_runs()
     assert len(mail.outbox) == 1 and "与李明谈心" in mail.outbox[0].body
     with django_capture_on_commit_callbacks(execute=True):
-        scan_followups()
+        recover_scan_runs()
     assert len(mail.outbox) == 1  # and only once
     assert Notification.objects.filter(reminder__followup=talk_due).count() == 1
 
@@ -382,7 +386,10 @@ def test_a_json_webhook_is_signed_with_hmac(org, clock, talk_due, receiver, djan
     assert headers["X-Tanxin-Signature"] == f"sha256={expected}"
     payload = json.loads(body)
     assert payload["event"] == "followups.digest"
-    assert [i["title"] for i in payload["items"]] == ["与李明谈心"]
+    # A webhook is a group channel: counts and a link, never a title or a name.
+    assert (payload["total"], payload["tiers"]["routine"]) == (1, 1)
+    assert payload["url"].endswith("/follow-ups/")
+    assert "李明" not in body.decode()
     assert Delivery.objects.get(channel="webhook").status == "sent"
 
 
@@ -396,7 +403,9 @@ def test_group_robot_formats(org, clock, talk_due, receiver, fmt, django_capture
     path, _headers, body = Receiver.requests[0]
     payload = json.loads(body)
     assert payload["msgtype"] == "markdown"
-    assert "与李明谈心" in json.dumps(payload, ensure_ascii=False)
+    text = json.dumps(payload, ensure_ascii=False)
+    assert "李明" not in text and "谈心" not in text  # a chat group sees counts and a link only
+    assert "/follow-ups/" in text and ": 1" in text
     if fmt == "dingtalk":
         assert "timestamp=" in path and "sign=" in path
 
@@ -425,10 +434,12 @@ def test_a_failing_webhook_is_retried_with_backoff_then_marked_failed(
     assert (d.status, d.attempts) == ("failed", 3)
     # An administrator retries once the receiver is back.
     Receiver.status = 200
-    delivery_mod.retry_failed(d)
-    deliver(d.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.delivery_retry(actor=org.users["administrator"], delivery=d)
     d.refresh_from_db()
     assert d.status == "sent"
+    retry = AuditEvent.objects.filter(target_type__model="delivery", target_id=str(d.pk)).get()
+    assert retry.actor_label == "administrator"
 
 
 def test_a_failing_smtp_server_is_retried(org, clock, talk_due, settings, django_capture_on_commit_callbacks):
@@ -441,7 +452,7 @@ def test_a_failing_smtp_server_is_retried(org, clock, talk_due, settings, django
     assert d.status == "pending" and "SMTP" in d.last_error
     clock.move_to(d.next_attempt_at)
     with django_capture_on_commit_callbacks(execute=True):
-        scan_followups()  # the scan re-queues deliveries that are due for a retry
+        retry_deliveries()  # re-queues deliveries that are due for a retry
     d.refresh_from_db()
     assert d.status == "sent" and len(FlakyBackend.sent) == 1
 
@@ -492,21 +503,24 @@ def test_cancel_needs_a_reason_and_stops_reminders(org, clock, talk_due, django_
 def test_webhooks_respect_unit_priority_and_counselling_work(org, clock, receiver, django_capture_on_commit_callbacks):
     WebhookEndpoint.objects.create(name="town-b", url=f"{receiver}/b", unit=org.town_b)
     WebhookEndpoint.objects.create(name="urgent", url=f"{receiver}/urgent", min_tier=Tier.ORANGE)
-    services.followup_create(actor=None, owner=org.users["staff"], title="A镇事项", due_at=at("2026-03-02 10:00"))
-    services.followup_create(actor=None, owner=org.users["outsider"], title="B镇事项", due_at=at("2026-03-02 10:00"))
+    services.followup_create(actor=ACTOR, owner=org.users["staff"], title="A镇事项", due_at=at("2026-03-02 10:00"))
+    services.followup_create(actor=ACTOR, owner=org.users["outsider"], title="B镇事项", due_at=at("2026-03-02 10:00"))
     services.followup_create(
-        actor=None,
+        actor=ACTOR,
         owner=org.users["outsider"],
         title="B镇个案",
         due_at=at("2026-03-02 10:00"),
         kind=FollowUp.Kind.CASE_CONTACT,
     )
     services.followup_create(
-        actor=None, owner=org.users["staff"], title="橙色", tier=Tier.ORANGE, due_at=at("2026-03-02 10:00")
+        actor=ACTOR, owner=org.users["staff"], title="橙色", tier=Tier.ORANGE, due_at=at("2026-03-02 10:00")
     )
     scan(clock, "2026-03-02 10:00", django_capture_on_commit_callbacks)
-    got = {path: [i["title"] for i in json.loads(body)["items"]] for path, _h, body in Receiver.requests}
-    assert got == {"/b": ["B镇事项"], "/urgent": ["橙色"]}
+    got = {path: json.loads(body)["tiers"] for path, _h, body in Receiver.requests}
+    assert got == {
+        "/b": {"red": 0, "orange": 0, "yellow": 0, "routine": 1},  # B's own item, not its counselling work
+        "/urgent": {"red": 0, "orange": 1, "yellow": 0, "routine": 0},
+    }
 
 
 def test_celery_is_configured_for_crash_safety(settings):

@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import make_person
+from tests.factories import ACTOR, make_person
 
 HOME_SECTIONS = {
     "staff": ["my-profile"],
@@ -135,7 +135,7 @@ def test_the_leading_group_sees_overdue_follow_up_counts_only(as_principal, org)
     from wellbeing import services
 
     services.followup_create(
-        actor=None, owner=org.users["staff"], title="逾期事项", due_at=timezone.now() - timedelta(days=1)
+        actor=ACTOR, owner=org.users["staff"], title="逾期事项", due_at=timezone.now() - timedelta(days=1)
     )
     html = as_principal("leading_group").get("/").content.decode()
     assert as_principal("leading_group").get("/").context["overdue_counts"] == {"overdue": 1, "escalated": 0}

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 import time_machine
 from django.utils import timezone
 
+from tests.factories import ACTOR
 from wellbeing import services
-from wellbeing.followups.scan import run_scan
 from wellbeing.models import FollowUp, Reminder, Unavailability
+from wellbeing.reminders.scan import run_scan
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -20,7 +21,7 @@ def at(text):
 def test_counselling_work_never_goes_to_a_delegate_outside_the_team(org):
     with time_machine.travel(at("2026-03-02 09:00"), tick=False) as clock:
         f = services.followup_create(
-            actor=None,
+            actor=ACTOR,
             owner=org.users["counsellor"],
             title="个案联系",
             kind=FollowUp.Kind.CASE_CONTACT,
@@ -42,7 +43,7 @@ def test_counselling_work_never_goes_to_a_delegate_outside_the_team(org):
 def test_nobody_above_the_owner_means_no_escalation_and_never_the_administrator(org):
     with time_machine.travel(at("2026-03-02 09:00"), tick=False) as clock:
         f = services.followup_create(
-            actor=None, owner=org.users["outsider_supervisor"], title="事项", due_at=at("2026-03-02 10:00")
+            actor=ACTOR, owner=org.users["outsider_supervisor"], title="事项", due_at=at("2026-03-02 10:00")
         )
         for day in ("2026-03-02 10:00", "2026-03-03 10:00", "2026-03-06 10:00"):
             clock.move_to(at(day))
@@ -53,7 +54,7 @@ def test_nobody_above_the_owner_means_no_escalation_and_never_the_administrator(
 
 def test_a_delegate_can_open_what_they_were_reminded_of(org, as_principal):
     with time_machine.travel(at("2026-03-02 09:00"), tick=False) as clock:
-        f = services.followup_create(actor=None, owner=org.users["staff"], title="事项", due_at=at("2026-03-02 10:00"))
+        f = services.followup_create(actor=ACTOR, owner=org.users["staff"], title="事项", due_at=at("2026-03-02 10:00"))
         Unavailability.objects.create(
             user=org.users["staff"],
             starts_at=at("2026-03-01 00:00"),
@@ -68,7 +69,7 @@ def test_a_delegate_can_open_what_they_were_reminded_of(org, as_principal):
 
 def test_a_next_parameter_cannot_leave_the_site(as_principal, org):
     f = services.followup_create(
-        actor=None, owner=org.users["staff"], title="事项", due_at=timezone.now() + timedelta(days=1)
+        actor=ACTOR, owner=org.users["staff"], title="事项", due_at=timezone.now() + timedelta(days=1)
     )
     response = as_principal("staff").post(f"/follow-ups/{f.pk}/complete/", {"next": "//evil.example/x"})
     assert response["Location"] == "/follow-ups/"
@@ -78,11 +79,12 @@ def test_a_huge_notification_id_is_a_400(as_principal, org):
     assert as_principal("staff").post("/inbox/read/", {"id": "9" * 25}).status_code == 400
 
 
-def test_ending_a_supervisor_role_closes_the_talks_they_owed(org):
+def test_ending_a_supervisor_role_closes_the_talks_they_owed(org, django_capture_on_commit_callbacks):
     from wellbeing.models import RoleAssignment
 
     assignment = RoleAssignment.objects.get(user=org.users["supervisor"], role="supervisor")
     owed = FollowUp.objects.filter(owner=org.users["supervisor"], kind=FollowUp.Kind.TALK_DUE, status="open")
     assert owed.exists()
-    services.role_end(actor=None, assignment=assignment, on=timezone.localdate() - timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.role_end(actor=ACTOR, assignment=assignment, on=timezone.localdate() - timedelta(days=1))
     assert not owed.exists()

@@ -1,22 +1,14 @@
-"""Core data: the org tree, people, roles, API clients and the audit trail."""
+"""Core data: the org tree, people, roles, lifecycle events, follow-ups and the reminder pipeline,
+referrals, API clients and the audit trail."""
 
 from wellbeing.models.api_clients import ApiClient, Scope
 from wellbeing.models.audit import AuditEvent
 from wellbeing.models.base import TimeStampedModel
-from wellbeing.models.followups import (
-    Delivery,
-    FollowUp,
-    Notification,
-    Reminder,
-    ReminderPolicy,
-    ScanRun,
-    Stage,
-    Tier,
-    Unavailability,
-    WebhookEndpoint,
-)
+from wellbeing.models.followups import FollowUp, ReminderPolicy, Stage, Tier, Unavailability
+from wellbeing.models.lifecycle import LifecycleEvent
 from wellbeing.models.org import OrgUnit, Person
 from wellbeing.models.referrals import Referral
+from wellbeing.models.reminders import Delivery, Notification, Reminder, ScanRun, WebhookEndpoint
 from wellbeing.models.roles import Role, RoleAssignment, RoleSecurityPolicy
 
 __all__ = [
@@ -24,6 +16,7 @@ __all__ = [
     "AuditEvent",
     "Delivery",
     "FollowUp",
+    "LifecycleEvent",
     "Notification",
     "OrgUnit",
     "Person",

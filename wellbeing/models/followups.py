@@ -8,7 +8,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from wellbeing.encryption import EncryptedTextField
 from wellbeing.models.base import TimeStampedModel
@@ -22,6 +21,18 @@ class Tier(models.TextChoices):
     YELLOW = "yellow", _("yellow")
     ROUTINE = "routine", _("routine")
 
+    @property
+    def rank(self) -> int:
+        """0 for routine up to 3 for red: compare urgency with ``Tier(a).rank >= Tier(b).rank``."""
+        return _TIER_RANKS[self.value]
+
+    @classmethod
+    def most_urgent_first(cls) -> list["Tier"]:
+        return sorted(cls, key=lambda t: -t.rank)
+
+
+_TIER_RANKS = {"routine": 0, "yellow": 1, "orange": 2, "red": 3}
+
 
 class Stage(models.TextChoices):
     ALERT = "alert", _("new urgent item")
@@ -29,6 +40,25 @@ class Stage(models.TextChoices):
     OVERDUE = "overdue", _("overdue")
     ESCALATED = "escalated", _("escalated")
     REPEAT = "repeat", _("still overdue")
+
+    @property
+    def message(self) -> str:
+        """What a reminder at this stage says, in the active language."""
+        return str(_STAGE_MESSAGES[self.value])
+
+    @property
+    def weight(self) -> int:
+        """How far along the pipeline a stage is: a digest shows each follow-up's furthest stage."""
+        return ["alert", "due", "overdue", "repeat", "escalated"].index(self.value)
+
+
+_STAGE_MESSAGES = {
+    "alert": _("New urgent item"),
+    "due": _("Due now"),
+    "overdue": _("Overdue"),
+    "escalated": _("Escalated to you: overdue"),
+    "repeat": _("Still overdue"),
+}
 
 
 #: Bit of each single-shot stage in FollowUp.stages_sent.
@@ -114,6 +144,11 @@ class FollowUp(TimeStampedModel):
         related_name="+",
     )
     outcome = EncryptedTextField(_("outcome"), blank=True)
+    confidential = models.BooleanField(
+        _("confidential"),
+        default=False,
+        help_text=_("A restricted talk's action: only its owner and its creator see it; others are told neutrally."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -127,6 +162,12 @@ class FollowUp(TimeStampedModel):
     stages_sent = models.PositiveSmallIntegerField(default=0)
     repeats_sent = models.PositiveIntegerField(default=0)
     next_action_at = models.DateTimeField(null=True, blank=True)
+    # A follow-up the scan could not process is set aside with its error and retried with back-off,
+    # so it never blocks the reminders behind it (docs/reminders.md, "A bad row").
+    scan_failures = models.PositiveSmallIntegerField(default=0)
+    scan_error = models.CharField(max_length=300, blank=True)
+    # Its escalation found nobody to go to (nobody above the owner and no second line configured).
+    escalation_unrouted = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("follow-up")
@@ -142,6 +183,7 @@ class FollowUp(TimeStampedModel):
             models.Index(fields=["owner", "status", "due_at"]),
             models.Index(fields=["subject_type", "subject_id"]),
             models.Index(fields=["person", "kind", "status"]),
+            models.Index(fields=["id"], name="followup_failing_idx", condition=Q(scan_failures__gt=0)),
         ]
         constraints = [
             models.CheckConstraint(
@@ -167,7 +209,9 @@ class FollowUp(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        # Neutral: shown in the audit trail and the admin, where the title (an agreed action's text,
+        # a person's name) must not appear.
+        return f"{self.get_kind_display()} #{self.pk}"
 
     @property
     def is_active(self) -> bool:
@@ -243,185 +287,3 @@ class Unavailability(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} {self.starts_at:%Y-%m-%d}–{self.ends_at:%Y-%m-%d}"
-
-
-class ScanRun(models.Model):
-    """One run of the overdue scan (for the health endpoint and the operations view)."""
-
-    started_at = models.DateTimeField(_("started"), db_index=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    followups = models.PositiveIntegerField(_("follow-ups processed"), default=0)
-    reminders = models.PositiveIntegerField(_("reminders recorded"), default=0)
-    deliveries = models.PositiveIntegerField(_("messages queued"), default=0)
-    quiet_hours = models.BooleanField(_("quiet hours"), default=False)
-    digested_at = models.DateTimeField(_("digests queued"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("scan run")
-        verbose_name_plural = _("scan runs")
-        ordering = ["-started_at"]
-
-    def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M:%S}"
-
-
-class Reminder(models.Model):
-    """One stage of one follow-up, sent to one recipient. Unique per (follow-up, cycle, stage,
-    repeat), so two beats, overlapping scans or a re-delivered task can never send it twice."""
-
-    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="reminders")
-    cycle = models.PositiveIntegerField()
-    stage = models.CharField(max_length=16, choices=Stage.choices)
-    repeat = models.PositiveIntegerField(default=0)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reminders")
-    routed_from = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_("The intended recipient, when they were unavailable."),
-    )
-    scheduled_for = models.DateTimeField()
-    scan = models.ForeignKey(ScanRun, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("reminder")
-        verbose_name_plural = _("reminders")
-        constraints = [
-            models.UniqueConstraint(fields=["followup", "cycle", "stage", "repeat"], name="reminder_once_per_stage")
-        ]
-        indexes = [
-            models.Index(fields=["scan", "recipient"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.followup_id}:{self.cycle}:{self.stage}:{self.repeat}"
-
-
-class Notification(models.Model):
-    """An item in a user's in-app inbox. Delivered exactly once (unique per reminder, written in the
-    same transaction as the reminder)."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="notifications"
-    )
-    reminder = models.OneToOneField(Reminder, on_delete=models.CASCADE, null=True, blank=True)
-    title = models.CharField(_("title"), max_length=200)
-    body = models.CharField(_("message"), max_length=500, blank=True)
-    url = models.CharField(_("link"), max_length=300, blank=True)
-    tier = models.CharField(_("priority"), max_length=16, choices=Tier.choices, default=Tier.ROUTINE)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["recipient", "-created_at"]),
-            models.Index(fields=["recipient"], name="notification_unread_idx", condition=Q(read_at__isnull=True)),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class WebhookEndpoint(TimeStampedModel):
-    """Where webhook digests go: a JSON receiver signed with HMAC, or a WeCom / DingTalk group robot.
-    Scoped to the reminders of owners in a unit (and below), from a minimum priority."""
-
-    class Format(models.TextChoices):
-        JSON = "json", _("JSON (HMAC-signed)")
-        WECOM = "wecom", _("WeCom group robot")
-        DINGTALK = "dingtalk", _("DingTalk group robot")
-
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    url = models.URLField(_("URL"), max_length=500)
-    secret = EncryptedTextField(_("signing secret"), blank=True)
-    format = models.CharField(_("format"), max_length=16, choices=Format.choices, default=Format.JSON)
-    unit = models.ForeignKey(
-        "wellbeing.OrgUnit",
-        verbose_name=_("unit"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        help_text=_("Only reminders for owners in this unit (and below). Empty: all."),
-    )
-    min_tier = models.CharField(_("from priority"), max_length=16, choices=Tier.choices, default=Tier.ROUTINE)
-    include_clinical = models.BooleanField(
-        _("include counselling work"), default=False, help_text=_("Only for the counselling team's own channel.")
-    )
-    is_active = models.BooleanField(pgettext_lazy("webhook", "enabled"), default=True)
-
-    class Meta:
-        verbose_name = _("webhook endpoint")
-        verbose_name_plural = _("webhook endpoints")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Delivery(models.Model):
-    """One outgoing message (an e-mail to a person, or a webhook POST) carrying a digest of the
-    reminders one scan produced for that recipient. Delivered at least once, with retries."""
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", _("e-mail")
-        WEBHOOK = "webhook", _("webhook")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        SENDING = "sending", _("sending")
-        SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
-
-    key = models.CharField(_("key"), max_length=100, unique=True)
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recipient"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    endpoint = models.ForeignKey(
-        WebhookEndpoint, verbose_name=_("webhook"), on_delete=models.PROTECT, null=True, blank=True
-    )
-    scan = models.ForeignKey(
-        ScanRun,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text=_("The digest run: its reminders are the content."),
-    )
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("delivery")
-        verbose_name_plural = _("deliveries")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                name="delivery_retry_idx",
-                condition=Q(status__in=["pending", "sending"]),
-            )
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(channel="email") & Q(recipient__isnull=False))
-                | (Q(channel="webhook") & Q(endpoint__isnull=False)),
-                name="delivery_has_destination",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.key

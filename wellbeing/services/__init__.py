@@ -21,19 +21,22 @@ from wellbeing.services.people import (
     org_unit_create,
     org_unit_update,
     parse_scopes,
+    person_change_manager,
     person_create,
-    person_mark_left,
+    person_leave,
+    person_move,
     person_update,
-    role_assign,
-    role_end,
 )
 from wellbeing.services.referrals import URGENCY_TIERS, referral_acknowledge, referral_create
+from wellbeing.services.reminders import delivery_retry
+from wellbeing.services.roles import role_assign, role_end
 
 __all__ = [
     "PERSON_FIELDS",
     "URGENCY_TIERS",
     "api_client_create",
     "api_client_revoke",
+    "delivery_retry",
     "followup_acknowledge",
     "followup_cancel",
     "followup_complete",
@@ -45,8 +48,10 @@ __all__ = [
     "org_unit_create",
     "org_unit_update",
     "parse_scopes",
+    "person_change_manager",
     "person_create",
-    "person_mark_left",
+    "person_leave",
+    "person_move",
     "person_update",
     "referral_acknowledge",
     "referral_create",

@@ -10,9 +10,11 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wellbeing import policy, tasks
+from wellbeing.actors import is_system, user_of
 from wellbeing.audit import audit_record, diff
-from wellbeing.followups.timing import TimingTable, initial_next_action
 from wellbeing.models import AuditEvent, FollowUp, Notification, Person, Tier
+from wellbeing.reminders.timing import TimingTable, initial_next_action
 from wellbeing.validation import full_clean
 
 
@@ -44,13 +46,16 @@ def _require_active(f: FollowUp) -> None:
         )
 
 
-def _may_act(actor, f: FollowUp) -> None:
-    """Only the owner (or the system, or whoever a caller has already authorised) acts on it."""
-    if actor is not None and getattr(actor, "pk", None) != f.owner_id:
-        from wellbeing import policy
-
-        if not policy.can(actor, "followup.manage", f):
-            raise PermissionDenied(_("Only the owner can do this."))
+def _may_act(actor, f: FollowUp, authorized: bool) -> None:
+    """The owner acts on it; anyone else needs the policy's ``followup.manage``. A system actor (a
+    rule applied by the code) and a caller that has checked permission itself (``authorized=True``)
+    say so explicitly."""
+    if actor is None:
+        raise TypeError("Say who acts: a user, an API principal or a SystemActor.")
+    if authorized or is_system(actor) or getattr(actor, "pk", None) == f.owner_id:
+        return
+    if not policy.can(actor, "followup.manage", f):
+        raise PermissionDenied(_("Only the owner can do this."))
 
 
 @transaction.atomic
@@ -67,8 +72,14 @@ def followup_create(
     grace: timedelta | None = None,
     escalation: str | None = None,
     escalate_to=None,
+    confidential: bool = False,
 ) -> FollowUp:
-    """Create a follow-up. A red one is dispatched as soon as the transaction commits."""
+    """Create a follow-up. A red one is dispatched as soon as the transaction commits.
+
+    ``confidential``: only its owner and its creator see it (a restricted talk's action); reminders
+    to anyone else say neutrally what kind of item it is."""
+    if actor is None:
+        raise TypeError("Say who acts: a user, an API principal or a SystemActor.")
     if escalation is None:
         escalation = (
             FollowUp.Escalation.LEAD_COUNSELLOR if kind in FollowUp.CLINICAL_KINDS else FollowUp.Escalation.MANAGER
@@ -83,7 +94,8 @@ def followup_create(
         grace=grace,
         escalation=escalation,
         escalate_to=escalate_to,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        confidential=confidential,
+        created_by=user_of(actor),
     )
     if subject is not None:
         f.subject = subject
@@ -100,31 +112,28 @@ def followup_create(
         action=AuditEvent.Action.CREATE,
         target=f,
         subject_person=person,
-        # Administrators read the audit trail but see no case information: for counselling work
-        # the entry says that something was created, not its priority or title.
+        # Administrators read the audit trail but see neither agreed actions nor case information
+        # (access.md): the title is never recorded, and for counselling work neither is the priority.
         changes=diff(
             {},
             {"owner": owner, "kind": kind, "tier": tier, "due_at": due_at, "title": title},
-            sensitive=["tier", "title"] if kind in FollowUp.CLINICAL_KINDS else [],
+            sensitive=["tier", "title"] if kind in FollowUp.CLINICAL_KINDS else ["title"],
         ),
-        target_label=str(FollowUp.Kind(kind).label) if kind in FollowUp.CLINICAL_KINDS else None,
     )
     if tier == Tier.RED:
-        from wellbeing.tasks import dispatch_followup
-
-        transaction.on_commit(lambda: dispatch_followup.delay(f.pk))
+        transaction.on_commit(lambda: tasks.dispatch_followup.delay(f.pk))
     return f
 
 
 @transaction.atomic
-def followup_complete(*, actor, followup: FollowUp, outcome: str = "") -> FollowUp:
+def followup_complete(*, actor, followup: FollowUp, outcome: str = "", authorized: bool = False) -> FollowUp:
     f = _locked(followup)
-    _may_act(actor, f)
+    _may_act(actor, f, authorized)
     _require_active(f)
     old_status = f.status
     f.status = FollowUp.Status.DONE
     f.completed_at = timezone.now()
-    f.completed_by = actor if getattr(actor, "pk", None) else None
+    f.completed_by = user_of(actor)
     f.outcome = outcome
     f.next_action_at = None
     _validate(f)
@@ -142,9 +151,9 @@ def followup_complete(*, actor, followup: FollowUp, outcome: str = "") -> Follow
 
 
 @transaction.atomic
-def followup_cancel(*, actor, followup: FollowUp, reason: str) -> FollowUp:
+def followup_cancel(*, actor, followup: FollowUp, reason: str, authorized: bool = False) -> FollowUp:
     f = _locked(followup)
-    _may_act(actor, f)
+    _may_act(actor, f, authorized)
     _require_active(f)
     if not reason.strip():
         raise ValidationError({"reason": [_("Say why it is cancelled.")]})
@@ -164,10 +173,10 @@ def followup_cancel(*, actor, followup: FollowUp, reason: str) -> FollowUp:
 
 
 @transaction.atomic
-def followup_snooze(*, actor, followup: FollowUp, until: datetime, reason: str) -> FollowUp:
+def followup_snooze(*, actor, followup: FollowUp, until: datetime, reason: str, authorized: bool = False) -> FollowUp:
     """Hold reminders until ``until`` (then they start again from there). Not for red items."""
     f = _locked(followup)
-    _may_act(actor, f)
+    _may_act(actor, f, authorized)
     _require_active(f)
     now = timezone.now()
     errors: dict[str, list[str]] = {}
@@ -183,24 +192,29 @@ def followup_snooze(*, actor, followup: FollowUp, until: datetime, reason: str) 
         errors["reason"] = [_("Give a reason for snoozing.")]
     if errors:
         raise ValidationError(errors)
-    old = {"status": f.status, "snoozed_until": f.snoozed_until}
+    old = {"status": f.status, "snoozed_until": f.snoozed_until, "snooze_reason": f.snooze_reason}
     _restart(f, status=FollowUp.Status.SNOOZED, snoozed_until=until, snooze_reason=reason)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.STATUS,
         target=f,
         subject_person=f.person,
-        changes=diff(old, {"status": f.status, "snoozed_until": until}),
-        reason=reason[:500],
+        # The reason is the owner's own words (it may be about someone's health): recorded as given,
+        # never copied into the audit trail.
+        changes=diff(
+            old, {"status": f.status, "snoozed_until": until, "snooze_reason": reason}, sensitive=["snooze_reason"]
+        ),
     )
     return f
 
 
 @transaction.atomic
-def followup_reschedule(*, actor, followup: FollowUp, due_at: datetime, reason: str = "") -> FollowUp:
+def followup_reschedule(
+    *, actor, followup: FollowUp, due_at: datetime, reason: str = "", authorized: bool = False
+) -> FollowUp:
     """Move the due time; the reminder stages start over from the new time."""
     f = _locked(followup)
-    _may_act(actor, f)
+    _may_act(actor, f, authorized)
     _require_active(f)
     if abs(due_at - timezone.now()) > timedelta(days=3660):
         raise ValidationError({"due_at": [_("Give a due time within ten years.")]})
@@ -218,9 +232,9 @@ def followup_reschedule(*, actor, followup: FollowUp, due_at: datetime, reason: 
 
 
 @transaction.atomic
-def followup_reassign(*, actor, followup: FollowUp, owner) -> FollowUp:
+def followup_reassign(*, actor, followup: FollowUp, owner, authorized: bool = False) -> FollowUp:
     f = _locked(followup)
-    _may_act(actor, f)
+    _may_act(actor, f, authorized)
     _require_active(f)
     if not owner.is_active:
         raise ValidationError({"owner": [_("The new owner's account is not active.")]})
@@ -238,10 +252,10 @@ def followup_reassign(*, actor, followup: FollowUp, owner) -> FollowUp:
 
 
 @transaction.atomic
-def followup_acknowledge(*, actor, followup: FollowUp) -> FollowUp:
+def followup_acknowledge(*, actor, followup: FollowUp, authorized: bool = False) -> FollowUp:
     """The owner has seen an urgent item: it no longer escalates for want of acknowledgement."""
     f = _locked(followup)
-    _may_act(actor, f)
+    _may_act(actor, f, authorized)
     _require_active(f)
     if f.acknowledged_at is not None:
         return f

@@ -1,4 +1,4 @@
-"""Writes with rules in the core: people, org units, roles, API clients.
+"""Writes with rules in the core: people (and their lifecycle), org units, API clients.
 
 Every function here validates, writes, and appends to the audit trail inside one transaction.
 Views, API views, admin, tasks and management commands call these; none re-implements a rule.
@@ -6,21 +6,20 @@ Views, API views, admin, tasks and management commands call these; none re-imple
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wellbeing import policy
 from wellbeing.audit import audit_record, diff
-from wellbeing.models import ApiClient, AuditEvent, FollowUp, OrgUnit, Person, Role, RoleAssignment, Scope
+from wellbeing.lifecycle import announce
+from wellbeing.models import ApiClient, AuditEvent, LifecycleEvent, OrgUnit, Person, RoleAssignment, Scope
 from wellbeing.models.api_clients import hash_token, new_token
-from wellbeing.models.roles import UNIT_SCOPED_ROLES
+from wellbeing.services.roles import role_end
 from wellbeing.validation import full_clean
 
 PERSON_FIELDS = (
@@ -67,16 +66,26 @@ def person_create(*, actor, external_id: str, full_name: str, unit: OrgUnit, **f
 
 @transaction.atomic
 def person_update(*, actor, person: Person, **fields: Any) -> Person:
+    """Change a person's record. Every path (admin, API, commands, HR sync) comes here, so the
+    lifecycle follows from the data: status "left" ends their login and roles and announces
+    ``person_left``; a new unit announces ``person_moved``; a new manager ``manager_changed``."""
     unknown = set(fields) - set(PERSON_FIELDS)
     if unknown:
         raise TypeError(f"Unknown person fields: {sorted(unknown)}")
-    person = Person.objects.select_for_update().get(pk=person.pk)
+    person = Person.objects.select_for_update(of=("self",)).select_related("unit", "user").get(pk=person.pk)
     old = {f: getattr(person, f) for f in fields}
+    was_left = person.status == Person.Status.LEFT
+    old_unit_id, old_manager_id = person.unit_id, person.manager_id
     for name, value in fields.items():
         setattr(person, name, value)
     if person.status == Person.Status.LEFT and person.left_on is None:
         person.left_on = timezone.localdate()
         fields["left_on"] = person.left_on
+    if person.status != Person.Status.LEFT and was_left and "left_on" not in fields:
+        # Back after leaving (re-hired): the old leaving date no longer applies. The login stays
+        # disabled until an administrator enables it.
+        person.left_on = None
+        fields["left_on"] = None
     if person.manager_id and person.manager_id == person.pk:
         raise ValidationError({"manager": [_("A person cannot be their own manager.")]})
     _validate(person)
@@ -85,32 +94,57 @@ def person_update(*, actor, person: Person, **fields: Any) -> Person:
         return person
     person.save(update_fields=[*fields.keys(), "updated_at"])
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=person, changes=changes)
+    if person.status == Person.Status.LEFT and not was_left:
+        _end_working_life(actor, person)
+        announce(LifecycleEvent.Kind.PERSON_LEFT, actor=actor, person=person)
+    if person.unit_id != old_unit_id:
+        announce(
+            LifecycleEvent.Kind.PERSON_MOVED, actor=actor, person=person, old_unit=old_unit_id, new_unit=person.unit_id
+        )
+    if person.manager_id != old_manager_id:
+        announce(
+            LifecycleEvent.Kind.MANAGER_CHANGED,
+            actor=actor,
+            person=person,
+            old_manager=old_manager_id,
+            new_manager=person.manager_id,
+        )
     return person
 
 
-@transaction.atomic
-def person_mark_left(*, actor, person: Person, left_on: date | None = None) -> Person:
-    """Soft delete: the person keeps their history; their login, if any, is disabled."""
-    person = person_update(
-        actor=actor, person=person, status=Person.Status.LEFT, left_on=left_on or timezone.localdate()
-    )
-    if person.user_id and person.user.is_active:
-        person.user.is_active = False
-        person.user.save(update_fields=["is_active"])
-    # Nothing is owed to or by someone who left: close their open follow-ups. Counselling work
-    # stays open under the counsellors' duty of care (design/access.md); the lead counsellor decides.
-    from wellbeing.services.followups import followup_cancel
+def _end_working_life(actor, person: Person) -> None:
+    """Someone who left can no longer log in or act in any role (the roles end as of their last day)."""
+    if person.user_id is not None:
+        user = person.user
+        if user.is_active:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.UPDATE,
+                target=user,
+                subject_person=person,
+                changes={"is_active": [True, False]},
+                target_label=user.get_username(),
+            )
+        last_day = min(person.left_on, timezone.localdate() - timedelta(days=1))
+        for assignment in RoleAssignment.objects.current().filter(user_id=person.user_id):
+            role_end(actor=actor, assignment=assignment, on=max(last_day, assignment.valid_from))
+        policy.forget(user)
 
-    with translation.override(settings.LANGUAGE_CODE):
-        reason = _("The person left.")
-    stale = (
-        FollowUp.objects.filter(status__in=FollowUp.ACTIVE_STATUSES)
-        .filter(Q(person=person) | Q(owner_id=person.user_id) if person.user_id else Q(person=person))
-        .exclude(kind__in=FollowUp.CLINICAL_KINDS)
-    )
-    for followup in stale:
-        followup_cancel(actor=None, followup=followup, reason=reason)
-    return person
+
+def person_leave(*, actor, person: Person, left_on: date | None = None) -> Person:
+    """Mark a person as left (soft delete: they keep their history)."""
+    return person_update(actor=actor, person=person, status=Person.Status.LEFT, left_on=left_on or timezone.localdate())
+
+
+def person_move(*, actor, person: Person, unit: OrgUnit) -> Person:
+    """Move a person to another unit (their supervisors change with it)."""
+    return person_update(actor=actor, person=person, unit=unit)
+
+
+def person_change_manager(*, actor, person: Person, manager: Person | None) -> Person:
+    return person_update(actor=actor, person=person, manager=manager)
 
 
 # --- Org units -----------------------------------------------------------------------------------------
@@ -149,70 +183,6 @@ def org_unit_update(*, actor, unit: OrgUnit, **fields: Any) -> OrgUnit:
         unit.save(update_fields=[*fields.keys(), "updated_at"])
         audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=unit, changes=changes)
     return unit
-
-
-# --- Roles ---------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def role_assign(
-    *,
-    actor,
-    user,
-    role: str,
-    unit: OrgUnit | None = None,
-    valid_from: date | None = None,
-    valid_until: date | None = None,
-) -> RoleAssignment:
-    if role in UNIT_SCOPED_ROLES and unit is None:
-        raise ValidationError({"unit": [_("This role applies to a unit: choose one.")]})
-    if role not in UNIT_SCOPED_ROLES and unit is not None:
-        raise ValidationError({"unit": [_("This role applies to the whole organisation: leave the unit empty.")]})
-    assignment = RoleAssignment(
-        user=user, role=role, unit=unit, valid_from=valid_from or timezone.localdate(), valid_until=valid_until
-    )
-    _validate(assignment)
-    assignment.save()
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.ROLE_ASSIGNED,
-        target=assignment,
-        subject_person=Person.objects.filter(user=user).first(),
-        changes=diff({}, {"role": role, "unit": unit, "valid_from": assignment.valid_from, "valid_until": valid_until}),
-    )
-    policy.forget(user)
-    return assignment
-
-
-@transaction.atomic
-def role_end(*, actor, assignment: RoleAssignment, on: date | None = None) -> RoleAssignment:
-    """End a role: it stops applying after ``on`` (default: yesterday, i.e. from today)."""
-    end = on or (timezone.localdate() - timezone.timedelta(days=1))
-    if end < assignment.valid_from:
-        end = assignment.valid_from
-    old = assignment.valid_until
-    assignment.valid_until = end
-    _validate(assignment)
-    assignment.save(update_fields=["valid_until", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.ROLE_ENDED,
-        target=assignment,
-        changes=diff({"valid_until": old}, {"valid_until": end}),
-    )
-    policy.forget(assignment.user)
-    if assignment.role == Role.SUPERVISOR and end < timezone.localdate():
-        # The talks this supervisor owed (the cadence) end with the role; the new supervisor's are
-        # scheduled by the talks app's daily cadence task.
-        from wellbeing.services.followups import followup_cancel
-
-        with translation.override(settings.LANGUAGE_CODE):
-            reason = _("The supervisor role ended.")
-        for followup in FollowUp.objects.filter(
-            owner=assignment.user, kind=FollowUp.Kind.TALK_DUE, status__in=FollowUp.ACTIVE_STATUSES
-        ):
-            followup_cancel(actor=None, followup=followup, reason=reason)
-    return assignment
 
 
 # --- API clients ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from wellbeing import policy
 from wellbeing.audit import audit_record, diff
-from wellbeing.models import AuditEvent, FollowUp, Person, Referral, Role, RoleAssignment, Tier
+from wellbeing.models import AuditEvent, FollowUp, Person, Referral, Role, Tier
 from wellbeing.services.followups import followup_complete, followup_create
 from wellbeing.validation import full_clean
 
@@ -26,20 +26,14 @@ URGENCY_TIERS = {
 }
 
 
-def _intake_owner():
-    """The lead counsellor who takes referrals in (the first active one)."""
-    assignment = (
-        RoleAssignment.objects.current()
-        .filter(role=Role.LEAD_COUNSELLOR, user__is_active=True)
-        .select_related("user")
-        .order_by("user_id")
-        .first()
-    )
-    if assignment is None:
+def intake_owner(*, exclude=None):
+    """The lead counsellor who takes referrals in (the first active one, other than ``exclude``)."""
+    holders = [u for u in policy.holders_of(Role.LEAD_COUNSELLOR) if exclude is None or u.pk != exclude.pk]
+    if not holders:
         raise ValidationError(
             {"__all__": [_("No lead counsellor is set up to receive referrals. Tell an administrator.")]}
         )
-    return assignment.user
+    return holders[0]
 
 
 @transaction.atomic
@@ -67,7 +61,7 @@ def referral_create(
         title = _("Referral to take in (%(urgency)s)") % {"urgency": referral.get_urgency_display()}
     referral.followup = followup_create(
         actor=actor,
-        owner=_intake_owner(),
+        owner=intake_owner(),
         title=title,
         due_at=timezone.now() + respond_within,
         kind=FollowUp.Kind.REFERRAL_INTAKE,
@@ -103,7 +97,8 @@ def referral_acknowledge(*, actor, referral: Referral) -> Referral:
     referral.acknowledged_by = actor
     referral.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "updated_at"])
     if referral.followup_id and referral.followup.is_active:
-        followup_complete(actor=None, followup=referral.followup)
+        # The lead counsellor acknowledging may not own the intake follow-up; the rule was checked above.
+        followup_complete(actor=actor, followup=referral.followup, authorized=True)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.STATUS,

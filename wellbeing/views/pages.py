@@ -20,13 +20,13 @@ def home(request):
     context = {"access": access, "roles": [Role(r) for r in sorted(access.roles)]}
     if access.person is not None:
         context["me"] = access.person
-    if access.has(Role.SUPERVISOR, Role.HR_OFFICER):
+    if policy.can(request.user, "person.reports"):
         reports = (
             selectors.person_list_for_user(user=request.user).active().exclude(pk=getattr(access.person, "pk", None))
         )
         context["reports_count"] = reports.count()
         context["reports"] = list(reports[:10])
-        context["scope_units"] = access.units_for(Role.SUPERVISOR, Role.HR_OFFICER)
+        context["scope_units"] = access.scope_units()
     if policy.can(request.user, "stats.view"):
         context["headcounts"] = selectors.headcount_by_top_unit(user=request.user)
     if policy.can(request.user, "followup.overdue_counts"):

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from wellbeing import services
+from wellbeing.actors import command_actor
 from wellbeing.models import Scope
 
 
@@ -14,7 +15,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, scopes, **options):
         try:
-            client, token = services.api_client_create(actor=None, name=name, scopes=scopes)
+            client, token = services.api_client_create(
+                actor=command_actor("create_api_client"), name=name, scopes=scopes
+            )
         except ValidationError as exc:
             messages = [f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items()]
             raise CommandError("; ".join(messages)) from None

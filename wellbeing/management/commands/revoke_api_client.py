@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from wellbeing import services
+from wellbeing.actors import command_actor
 from wellbeing.models import ApiClient
 
 
@@ -14,5 +15,5 @@ class Command(BaseCommand):
         client = ApiClient.objects.filter(name=name).first()
         if client is None:
             raise CommandError(f"No API client is named {name!r}.")
-        services.api_client_revoke(actor=None, client=client)
+        services.api_client_revoke(actor=command_actor("revoke_api_client"), client=client)
         self.stdout.write(f"Revoked {name!r}.")

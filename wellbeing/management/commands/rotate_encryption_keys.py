@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
+from wellbeing.actors import command_actor
 from wellbeing.audit import audit_record
 from wellbeing.encryption import encrypted_fields, rotate_token
 from wellbeing.models import AuditEvent
@@ -44,5 +45,9 @@ class Command(BaseCommand):
             if count:
                 self.stdout.write(f"{model._meta.label}: {count} rows re-encrypted.")
             total += count
-        audit_record(actor=None, action=AuditEvent.Action.KEYS_ROTATED, changes={"rows": total})
+        audit_record(
+            actor=command_actor("rotate_encryption_keys"),
+            action=AuditEvent.Action.KEYS_ROTATED,
+            changes={"rows": total},
+        )
         self.stdout.write(f"Done: {total} rows re-encrypted with the newest key.")

@@ -26,8 +26,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from wellbeing.followups.scan import stage_message
-from wellbeing.models import Delivery, Reminder, Tier, WebhookEndpoint
+from wellbeing.models import Delivery, Person, Reminder, Stage, Tier, WebhookEndpoint
+from wellbeing.reminders.scan import message_title, owner_names
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +86,6 @@ def digest_items(delivery: Delivery) -> list[Reminder]:
     )
     if delivery.channel == Delivery.Channel.EMAIL:
         return list(qs.filter(recipient_id=delivery.recipient_id))
-    from wellbeing.followups.scan import endpoint_accepts
-    from wellbeing.models import Person
-
     reminders = list(qs)
     paths = dict(
         Person.objects.filter(user_id__in={r.followup.owner_id for r in reminders}).values_list("user_id", "unit__path")
@@ -96,8 +93,8 @@ def digest_items(delivery: Delivery) -> list[Reminder]:
     return [
         r
         for r in reminders
-        if endpoint_accepts(
-            delivery.endpoint, tier=r.followup.tier, kind=r.followup.kind, owner_path=paths.get(r.followup.owner_id, "")
+        if delivery.endpoint.accepts(
+            tier=r.followup.tier, kind=r.followup.kind, owner_path=paths.get(r.followup.owner_id, "")
         )
     ]
 
@@ -116,47 +113,40 @@ def _failed(delivery: Delivery, exc: Exception) -> str:
     return status
 
 
-def retry_failed(delivery: Delivery) -> None:
-    """An administrator's retry: back to pending, attempts counted afresh."""
-    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.FAILED).update(
-        status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
-    )
-
-
 # --- Content ------------------------------------------------------------------------------------------
 
 
-def _items(reminders: list[Reminder]) -> list[dict]:
-    """One line per follow-up (its most advanced stage in this digest)."""
-    order = ["alert", "due", "overdue", "repeat", "escalated"]
+def _items(reminders: list[Reminder], recipient_id: int | None) -> list[dict]:
+    """One line per follow-up (its furthest stage in this digest), most urgent first. The title
+    follows ``message_title``: the recipient's own non-clinical items by name, others neutrally."""
     best: dict[int, Reminder] = {}
     for r in reminders:
         kept = best.get(r.followup_id)
-        if kept is None or order.index(r.stage) > order.index(kept.stage):
+        if kept is None or Stage(r.stage).weight > Stage(kept.stage).weight:
             best[r.followup_id] = r
+    names = owner_names(r.followup for r in best.values() if r.followup.owner_id != recipient_id)
     rows = []
     for r in best.values():
         f = r.followup
         rows.append(
             {
                 "id": f.pk,
-                "title": f.title,
+                "title": message_title(f, recipient_id, names.get(f.owner_id, "")),
                 "stage": r.stage,
-                "stage_label": stage_message(r.stage),
+                "stage_label": Stage(r.stage).message,
                 "tier": f.tier,
                 "tier_label": Tier(f.tier).label,
                 "due_at": timezone.localtime(f.due_at),
                 "url": f"{settings.SITE_URL}/follow-ups/{f.pk}/",
             }
         )
-    return sorted(
-        rows, key=lambda row: ([Tier.RED, Tier.ORANGE, Tier.YELLOW, Tier.ROUTINE].index(row["tier"]), row["due_at"])
-    )
+    return sorted(rows, key=lambda row: (-Tier(row["tier"]).rank, row["due_at"]))
 
 
 def send_email(delivery: Delivery, reminders: list[Reminder]) -> None:
+    """A personal channel: the recipient's own items by title and due date, nothing clinical."""
     with translation.override(settings.LANGUAGE_CODE):
-        items = _items(reminders)
+        items = _items(reminders, delivery.recipient_id)
         context = {"items": items, "recipient": delivery.recipient, "site_url": settings.SITE_URL}
         subject = _("Tanxin: %(count)s follow-up(s) need your attention") % {"count": len(items)}
         if any(i["tier"] == Tier.RED for i in items):
@@ -176,12 +166,33 @@ def send_email(delivery: Delivery, reminders: list[Reminder]) -> None:
     message.send(fail_silently=False)
 
 
+def digest_counts(reminders: list[Reminder]) -> dict[str, dict[str, int]]:
+    """How many follow-ups of each priority, and at each stage, a digest is about (each follow-up
+    counted once, at its furthest stage)."""
+    best: dict[int, Reminder] = {}
+    for r in reminders:
+        kept = best.get(r.followup_id)
+        if kept is None or Stage(r.stage).weight > Stage(kept.stage).weight:
+            best[r.followup_id] = r
+    tiers = {t.value: 0 for t in Tier.most_urgent_first()}
+    stages = {s.value: 0 for s in Stage}
+    for r in best.values():
+        tiers[r.followup.tier] += 1
+        stages[r.stage] += 1
+    return {"tiers": tiers, "stages": stages, "total": len(best)}
+
+
 def webhook_payload(delivery: Delivery, reminders: list[Reminder]) -> dict:
+    """A group channel (a chat group's robot, or a system we do not control): counts by priority and
+    stage and a link, never a title, a name or anything clinical."""
     endpoint: WebhookEndpoint = delivery.endpoint
+    counts = digest_counts(reminders)
+    link = f"{settings.SITE_URL}/follow-ups/"
     with translation.override(settings.LANGUAGE_CODE):
-        items = _items(reminders)
-        headline = _("Tanxin: %(count)s follow-up(s) need attention") % {"count": len(items)}
-        lines = [f"- [{i['tier_label']}] {i['stage_label']}: [{i['title']}]({i['url']})" for i in items]
+        headline = _("Tanxin: %(count)s follow-up(s) need attention") % {"count": counts["total"]}
+        lines = [f"- {Tier(tier).label}: {n}" for tier, n in counts["tiers"].items() if n] + [
+            _("Open Tanxin to see them: %(url)s") % {"url": link}
+        ]
     if endpoint.format == WebhookEndpoint.Format.WECOM:
         return {"msgtype": "markdown", "markdown": {"content": "\n".join([f"**{headline}**", *lines])}}
     if endpoint.format == WebhookEndpoint.Format.DINGTALK:
@@ -190,10 +201,10 @@ def webhook_payload(delivery: Delivery, reminders: list[Reminder]) -> dict:
         "id": delivery.key,
         "event": "followups.digest",
         "created_at": timezone.now().isoformat(),
-        "items": [
-            {k: (v.isoformat() if k == "due_at" else v) for k, v in i.items() if k not in ("stage_label", "tier_label")}
-            for i in items
-        ],
+        "total": counts["total"],
+        "tiers": counts["tiers"],
+        "stages": counts["stages"],
+        "url": link,
     }
 
 

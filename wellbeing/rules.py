@@ -1,0 +1,174 @@
+"""The core's access rules (design/access.md), registered with the policy from WellbeingConfig.ready().
+
+Each rule answers "may this principal do this (to this record)?". The shared rules they build on
+(reports, subtrees, role holders) are public functions of ``wellbeing.policy``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from wellbeing import policy
+from wellbeing.models import FollowUp, Person, Role, Scope
+from wellbeing.policy import Access
+
+# --- Org and people -------------------------------------------------------------------------------
+
+
+def org_view(access: Access, obj) -> bool:
+    return bool(access.roles - {Role.API_CLIENT}) or access.has_scope(Scope.ORG_READ)
+
+
+def person_view(access: Access, person) -> bool:
+    return person is not None and policy.people_visible_to(access).filter(pk=person.pk).exists()
+
+
+def person_directory(access: Access, obj) -> bool:
+    """Lists of people (the directory page, the people API)."""
+    return access.has(
+        Role.SUPERVISOR, Role.HR_OFFICER, Role.COUNSELLOR, Role.LEAD_COUNSELLOR, Role.ADMINISTRATOR
+    ) or access.has_scope(Scope.PEOPLE_READ)
+
+
+def person_reports(access: Access, obj) -> bool:
+    """The people one answers for at work (a supervisor's reports, an HR officer's units): shown on
+    the home page."""
+    return access.has(Role.SUPERVISOR, Role.HR_OFFICER)
+
+
+def admin_access(access: Access, obj) -> bool:
+    return access.has(Role.ADMINISTRATOR)
+
+
+def audit_view(access: Access, obj) -> bool:
+    return access.has(Role.ADMINISTRATOR)
+
+
+def stats_view(access: Access, obj) -> bool:
+    return access.has(Role.LEADING_GROUP, Role.LEAD_COUNSELLOR, Role.ADMINISTRATOR)
+
+
+def api_docs(access: Access, obj) -> bool:
+    return bool(access.roles)
+
+
+# --- People visible to a principal ----------------------------------------------------------------
+
+
+def people_self(access: Access) -> Q | None:
+    return Q(pk=access.person.pk) if access.person is not None and access.has(Role.STAFF) else None
+
+
+def people_reports(access: Access) -> Q | None:
+    """A supervisor sees their reports."""
+    return policy.reports_q(access) if access.has(Role.SUPERVISOR) else None
+
+
+def people_hr_units(access: Access) -> Q | None:
+    return policy.subtree_q(access.units_for(Role.HR_OFFICER)) if access.has(Role.HR_OFFICER) else None
+
+
+# --- Follow-ups visible to a principal (access.md "follow-ups") -------------------------------------
+# Administrators, the leading group and API clients see none (the leading group sees counts only).
+
+
+def followups_own(access: Access) -> Q | None:
+    return Q(owner=access.user)
+
+
+def followups_created(access: Access) -> Q | None:
+    """The leader of a talk sees the actions agreed in it, including a restricted talk's."""
+    return Q(created_by=access.user, kind=FollowUp.Kind.TALK_ACTION)
+
+
+def followups_routed(access: Access) -> Q | None:
+    """A delegate (or escalation target) can open what they were reminded of - except a confidential
+    item (a restricted talk's action), which reaches only its owner and its creator."""
+    return Q(reminders__recipient=access.user, confidential=False)
+
+
+def followups_units(access: Access) -> Q | None:
+    """A supervisor's units' work: never counselling work, never a confidential item."""
+    if not access.has(Role.SUPERVISOR):
+        return None
+    return (
+        policy.subtree_q(access.units_for(Role.SUPERVISOR), prefix="owner__person__unit__")
+        & Q(confidential=False)
+        & ~Q(kind__in=FollowUp.CLINICAL_KINDS)
+    )
+
+
+def followups_counselling_team(access: Access) -> Q | None:
+    return Q(kind__in=FollowUp.CLINICAL_KINDS) if access.has(Role.LEAD_COUNSELLOR) else None
+
+
+def followup_mine(access: Access, obj) -> bool:
+    return access.user is not None and bool(access.roles)
+
+
+def followup_team(access: Access, obj) -> bool:
+    return access.has(Role.SUPERVISOR, Role.LEAD_COUNSELLOR)
+
+
+def followup_manage(access: Access, followup) -> bool:
+    """Act on a follow-up (complete, snooze, reassign): its owner; the lead counsellor for counselling
+    work; a supervisor for other (not confidential) work owned by their reports."""
+    if followup is None or access.user is None:
+        return False
+    if followup.owner_id == access.user.pk:
+        return True
+    if followup.is_clinical:
+        return access.has(Role.LEAD_COUNSELLOR)
+    if followup.confidential or not access.has(Role.SUPERVISOR):
+        return False
+    owner_person = Person.objects.filter(user_id=followup.owner_id).select_related("unit").first()
+    return owner_person is not None and policy.supervises(access, owner_person)
+
+
+def followup_overdue_counts(access: Access, obj) -> bool:
+    return access.has(Role.LEADING_GROUP, Role.LEAD_COUNSELLOR, Role.ADMINISTRATOR)
+
+
+# --- Referrals -------------------------------------------------------------------------------------
+
+
+def referral_create(access: Access, person) -> bool:
+    """Supervisors refer their reports; the counselling team refers anyone; anyone may refer
+    themselves."""
+    if person is None or access.user is None:
+        return False
+    if access.person is not None and access.person.pk == person.pk:
+        return True
+    if access.has(Role.COUNSELLOR, Role.LEAD_COUNSELLOR):
+        return True
+    return policy.supervises(access, person)
+
+
+def referral_intake(access: Access, obj) -> bool:
+    return access.has(Role.LEAD_COUNSELLOR)
+
+
+RULES = {
+    "org.view": org_view,
+    "person.view": person_view,
+    "person.directory": person_directory,
+    "person.reports": person_reports,
+    "admin.access": admin_access,
+    "audit.view": audit_view,
+    "stats.view": stats_view,
+    "api.docs": api_docs,
+    "followup.mine": followup_mine,
+    "followup.team": followup_team,
+    "followup.manage": followup_manage,
+    "followup.overdue_counts": followup_overdue_counts,
+    "referral.create": referral_create,
+    "referral.intake": referral_intake,
+}
+
+
+def register() -> None:
+    policy.register_rules(RULES)
+    for source in (people_self, people_reports, people_hr_units):
+        policy.register_person_visibility(source)
+    for source in (followups_own, followups_created, followups_routed, followups_units, followups_counselling_team):
+        policy.register_followup_visibility(source)
