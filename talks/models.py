@@ -62,7 +62,7 @@ class Talk(TimeStampedModel):
     occasion = models.CharField(_("occasion"), max_length=16, choices=Occasion.choices, default=Occasion.ROUTINE)
     trigger = models.CharField(_("trigger"), max_length=32, choices=Trigger.choices, blank=True)
     held_at = models.DateTimeField(_("held at"), db_index=True)
-    location = models.CharField(_("where"), max_length=100, blank=True)
+    location = EncryptedTextField(_("where"), max_length=100, blank=True)
     duration_minutes = models.PositiveSmallIntegerField(
         _("duration (minutes)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(600)]
     )
@@ -137,7 +137,7 @@ class TalkAction(TimeStampedModel):
     person = models.ForeignKey(
         "wellbeing.Person", verbose_name=_("for"), on_delete=models.PROTECT, related_name="talk_actions"
     )
-    description = models.CharField(
+    description = EncryptedTextField(
         _("action"), max_length=200, help_text=_("Shown in reminders: keep it free of health details.")
     )
     owner_kind = models.CharField(_("who"), max_length=16, choices=OwnerKind.choices, default=OwnerKind.SUPERVISOR)

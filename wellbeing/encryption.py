@@ -15,7 +15,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
-from django.db import models
+from django.core.validators import MaxLengthValidator
+from django.db import migrations, models
 from django.dispatch import receiver
 
 
@@ -69,9 +70,15 @@ def generate_key() -> str:
 
 
 class EncryptedTextField(models.TextField):
-    """A TextField stored encrypted. It cannot be searched or filtered on (except ``isnull``)."""
+    """A TextField stored encrypted. It cannot be searched or filtered on (except ``isnull``).
+    ``max_length`` limits the text (not the stored ciphertext) and is checked by model validation."""
 
     description = "Encrypted text"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.max_length is not None:
+            self.validators.append(MaxLengthValidator(self.max_length))
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
@@ -88,6 +95,29 @@ class EncryptedTextField(models.TextField):
         if lookup_name != "isnull":
             raise TypeError(f"Encrypted fields cannot be filtered with '{lookup_name}'.")
         return super().get_lookup(lookup_name)
+
+
+def encrypt_existing(table: str, columns: list[str]):
+    """A migration operation that encrypts the plaintext already stored in ``columns`` of ``table``
+    when a text column becomes an EncryptedTextField (and decrypts it again when unapplied)."""
+
+    def convert(apps, schema_editor, transform):
+        connection = schema_editor.connection
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {qn('id')}, {', '.join(qn(c) for c in columns)} FROM {qn(table)}")
+            rows = cursor.fetchall()
+            for row in rows:
+                values = [transform(v) if v else v for v in row[1:]]
+                cursor.execute(
+                    f"UPDATE {qn(table)} SET {', '.join(f'{qn(c)} = %s' for c in columns)} WHERE {qn('id')} = %s",
+                    [*values, row[0]],
+                )
+
+    return migrations.RunPython(
+        lambda apps, schema_editor: convert(apps, schema_editor, encrypt_text),
+        lambda apps, schema_editor: convert(apps, schema_editor, decrypt_text),
+    )
 
 
 def encrypted_fields():

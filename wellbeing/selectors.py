@@ -6,11 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from wellbeing import policy
-from wellbeing.models import OrgUnit, Person
+from wellbeing import lifecycle, policy
+from wellbeing.models import Delivery, FollowUp, Notification, OrgUnit, Person, Role, ScanRun, Stage
+from wellbeing.models.followups import STAGE_BITS
+from wellbeing.reminders.routing import second_line
 
 
 @dataclass(frozen=True)
@@ -105,9 +110,6 @@ def followup_list_for_user(*, user, filters: FollowUpFilters | None = None, team
 
     ``team``: the user's team's (units' or counselling team's) open items, excluding their own.
     """
-    from django.utils import timezone
-
-    from wellbeing.models import FollowUp
 
     f = filters or FollowUpFilters()
     qs = policy.followups_visible_to(user).select_related("owner__person", "person")
@@ -135,7 +137,6 @@ def followup_list_for_user(*, user, filters: FollowUpFilters | None = None, team
 
 
 def followup_get_for_user(*, user, followup_id) -> object:
-    from wellbeing.models import FollowUp
 
     try:
         return policy.followups_visible_to(user).select_related("owner__person", "person").get(pk=int(followup_id))
@@ -153,10 +154,6 @@ def bucket_counts_for_user(*, user) -> dict[str, int]:
 
 def overdue_followup_counts(*, user) -> dict[str, int]:
     """Organisation-wide counts for the leading group's work ledger (access.md: "overdue counts")."""
-    from django.utils import timezone
-
-    from wellbeing.models import FollowUp
-    from wellbeing.models.followups import STAGE_BITS
 
     if not policy.can(user, "followup.overdue_counts"):
         raise Http404
@@ -169,37 +166,86 @@ def overdue_followup_counts(*, user) -> dict[str, int]:
 
 
 def unread_notification_count(*, user) -> int:
-    from wellbeing.models import Notification
 
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
 def notification_list_for_user(*, user) -> QuerySet:
-    from wellbeing.models import Notification
 
     return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
 
 
 def pipeline_status(*, now=None) -> dict:
-    """The reminder pipeline's state, for the operations command, the admin view and health checks."""
-    from django.utils import timezone
-
-    from wellbeing.models import Delivery, FollowUp, ScanRun
-    from wellbeing.models.followups import STAGE_BITS
-
+    """The reminder pipeline's state, for the operations command, the admin view and health checks:
+    counts, the last scan, follow-ups the scan set aside, escalations that found nobody, lifecycle
+    events whose receivers failed, and configuration errors (``problems``)."""
     now = now or timezone.now()
     active = FollowUp.objects.filter(status__in=FollowUp.ACTIVE_STATUSES)
     last = ScanRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
     deliveries = dict(Delivery.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     age = (now - last.finished_at).total_seconds() if last else None
-    return {
+    failing = list(
+        active.filter(scan_failures__gt=0)
+        .order_by("-scan_failures", "id")
+        .values("id", "kind", "scan_failures", "scan_error")[:20]
+    )
+    status = {
         "open": active.count(),
         "due": active.filter(due_at__lte=now).count(),
-        "overdue": active.filter(stages_sent__in=[v for v in range(16) if v & STAGE_BITS["overdue"]]).count(),
-        "escalated": active.filter(stages_sent__in=[v for v in range(16) if v & STAGE_BITS["escalated"]]).count(),
+        "overdue": active.filter(stages_sent__in=_with_stage(Stage.OVERDUE)).count(),
+        "escalated": active.filter(stages_sent__in=_with_stage(Stage.ESCALATED)).count(),
         "snoozed": active.filter(status=FollowUp.Status.SNOOZED).count(),
         "deliveries": {s: deliveries.get(s, 0) for s in Delivery.Status.values},
+        "failing": active.filter(scan_failures__gt=0).count(),
+        "failing_items": failing,
+        "unrouted": active.filter(escalation_unrouted=True).count(),
+        "lifecycle_unhandled": lifecycle.unhandled_count(),
         "last_scan_at": last.finished_at if last else None,
         "last_scan_age_seconds": age,
         "healthy": age is not None and age <= settings.FOLLOWUP_HEALTH_MAX_AGE_SECONDS,
     }
+    status["problems"] = configuration_problems(unrouted=status["unrouted"])
+    return status
+
+
+def _with_stage(stage: str) -> list[int]:
+    return [v for v in range(16) if v & STAGE_BITS[stage]]
+
+
+def configuration_problems(*, unrouted: int = 0) -> list[str]:
+    """What an operator must fix for escalations always to reach someone (in the active language)."""
+    problems = []
+    for setting in ("ESCALATION_SECOND_LINE", "ESCALATION_SECOND_LINE_CLINICAL"):
+        named = [n.strip() for n in getattr(settings, setting) if n.strip()]
+        usable = set(get_user_model().objects.filter(pk__in=second_line(setting)).values_list("username", flat=True))
+        for name in named:
+            if name not in usable:
+                problems.append(
+                    _("%(setting)s names %(name)s, who has no active login.") % {"setting": setting, "name": name}
+                )
+    counselling = {u.pk for u in policy.holders_of_anywhere(Role.COUNSELLOR)} | {
+        u.pk for u in policy.holders_of_anywhere(Role.LEAD_COUNSELLOR)
+    }
+    leads = policy.holders_of_anywhere(Role.LEAD_COUNSELLOR)
+    clinical_second = [u for u in second_line("ESCALATION_SECOND_LINE_CLINICAL") if u in counselling]
+    if not leads:
+        problems.append(
+            _("Nobody holds the lead counsellor role: referrals and counselling work have no one to go to.")
+        )
+    elif len(leads) < 2 and not clinical_second:
+        problems.append(
+            _(
+                "Only one lead counsellor and no clinical second line: an unacknowledged red item cannot escalate. "
+                "Set ESCALATION_SECOND_LINE_CLINICAL to a deputy lead counsellor or an emergency contact in the "
+                "counselling team."
+            )
+        )
+    if unrouted:
+        problems.append(
+            _(
+                "%(count)s overdue follow-up(s) had nobody to escalate to. Set ESCALATION_SECOND_LINE "
+                "(e.g. the leading group's office)."
+            )
+            % {"count": unrouted}
+        )
+    return problems
