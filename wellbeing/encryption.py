@@ -12,6 +12,7 @@ that reason; see docs/security.md.)
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -122,8 +123,6 @@ def encrypt_existing(table: str, columns: list[str]):
 
 def encrypted_fields():
     """Every (model, [field names]) pair holding encrypted text, across installed apps."""
-    from django.apps import apps
-
     found = []
     for model in apps.get_models():
         names = [f.attname for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]

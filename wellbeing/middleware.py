@@ -7,11 +7,14 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp import user_has_device
 
-from wellbeing.audit import current_ip
+from wellbeing import policy
+from wellbeing.audit import audit_record, current_ip
+from wellbeing.models import AuditEvent
 
 SESSION_STARTED = "tanxin_started_at"
 SESSION_LAST_SEEN = "tanxin_last_seen_at"
@@ -59,9 +62,6 @@ class SessionTimeoutMiddleware:
             idle = last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT.total_seconds()
             too_old = now - started > settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
             if idle or too_old:
-                from wellbeing.audit import audit_record
-                from wellbeing.models import AuditEvent
-
                 audit_record(
                     actor=user,
                     action=AuditEvent.Action.SESSION_EXPIRED,
@@ -99,18 +99,14 @@ class TwoFactorRequiredMiddleware:
             and not _is_token_request(request)
             and not user.is_verified()
             and not self._exempt(request)
+            and policy.requires_two_factor(user)
         ):
-            from django_otp import user_has_device
-
-            from wellbeing import policy
-
-            if policy.requires_two_factor(user):
-                if _is_api(request):
-                    return JsonResponse(
-                        {"message": _("Two-factor verification is required."), "errors": {}}, status=403
-                    )
-                target = "accounts:2fa_verify" if user_has_device(user) else "accounts:2fa_setup"
-                return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+            if _is_api(request):
+                return JsonResponse(
+                    {"message": _("Two-factor verification is required."), "errors": {}}, status=403
+                )
+            target = "accounts:2fa_verify" if user_has_device(user) else "accounts:2fa_setup"
+            return redirect(f"{reverse(target)}?next={request.get_full_path()}")
         return self.get_response(request)
 
     @staticmethod
@@ -119,8 +115,6 @@ class TwoFactorRequiredMiddleware:
             return True
         match = getattr(request, "resolver_match", None)
         if match is None:
-            from django.urls import Resolver404, resolve
-
             try:
                 match = resolve(request.path_info)
             except Resolver404:

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from pypinyin import Style, lazy_pinyin
 from treebeard.mp_tree import MP_Node
 
 from wellbeing.models.base import TimeStampedModel
@@ -57,8 +58,6 @@ class PersonQuerySet(models.QuerySet):
 
 def name_to_pinyin(name: str) -> str:
     """'王静' -> 'wj wangjing': people can be found by their initials or the full pinyin."""
-    from pypinyin import Style, lazy_pinyin
-
     initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
     full = "".join(lazy_pinyin(name, errors="ignore")).lower()
     return f"{initials} {full}".strip()[:400]

@@ -112,7 +112,7 @@ def _claim(now: datetime, *, quiet: bool, batch: int, ids: list[int] | None) -> 
 
 
 def _scan_batch(
-    run: ScanRun, now: datetime, *, ids: list[int] | None = None, directory: RoleDirectory, actor=None
+    run: ScanRun, now: datetime, *, ids: list[int] | None = None, directory: RoleDirectory, actor=SCAN_ACTOR
 ) -> int:
     """Claim one batch of due follow-ups and record their reminders and in-app notifications, in one
     transaction. If anything in the batch fails, the batch is rolled back and processed again one
@@ -140,7 +140,7 @@ def _scan_batch(
                 if claimed:
                     _process(run, now, claimed, directory)
         except Exception as exc:
-            _set_aside(followup_id, now, exc, actor=actor or SCAN_ACTOR)
+            _set_aside(followup_id, now, exc, actor=actor)
     return len(batch_ids)
 
 

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -79,8 +80,6 @@ def referral_acknowledge(request, pk: int):
     try:
         referral = policy.referrals_visible_to(request.user).get(pk=pk)
     except Referral.DoesNotExist:
-        from django.http import Http404
-
         raise Http404 from None
     services.referral_acknowledge(actor=request.user, referral=referral)
     messages.success(request, _("Acknowledged. The referrer can see that it was received."))
