@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wellbeing.models.base import TimeStampedModel
@@ -35,8 +36,6 @@ UNIT_SCOPED_ROLES = [Role.SUPERVISOR, Role.HR_OFFICER]
 
 class RoleAssignmentQuerySet(models.QuerySet):
     def current(self, on=None) -> "RoleAssignmentQuerySet":
-        from django.utils import timezone
-
         today = on or timezone.localdate()
         return self.filter(valid_from__lte=today).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
 
