@@ -15,6 +15,9 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import ALL_PRINCIPALS, API_ROLES, USER_ROLES, Org, client_for
+from tests.factories import ACTOR, PASSWORD, UserFactory
+from wellbeing import services
+from wellbeing.models import Role
 
 LOGIN = "/accounts/login/"
 
@@ -79,6 +82,23 @@ def referral(org: Org) -> dict:
     return {"pk": org.referral.pk}
 
 
+def pending_role_assigned_by_the_administrator(org: Org) -> dict:
+    """A counsellor role the administrator gave a newcomer: waiting for a second person. The lead
+    counsellor may confirm it; the administrator, who assigned it, may not."""
+    newcomer = UserFactory(username="new_counsellor")
+    assignment = services.role_assign(actor=org.users["administrator"], user=newcomer, role=Role.COUNSELLOR)
+    return {"pk": assignment.pk}
+
+
+def pending_role_of_the_lead_counsellor(org: Org) -> dict:
+    """A second administrator gave the lead counsellor a counsellor role as well: the administrator may
+    refuse it; the lead counsellor, whose role it is, may not decide on it."""
+    second_admin = UserFactory(username="second_administrator")
+    services.role_assign(actor=ACTOR, user=second_admin, role=Role.ADMINISTRATOR)
+    assignment = services.role_assign(actor=second_admin, user=org.users["lead_counsellor"], role=Role.COUNSELLOR)
+    return {"pk": assignment.pk}
+
+
 SUPERVISORS_ONLY = pages({}, default_user=403) | {"supervisor": 200, "outsider_supervisor": 200}
 # A talk (access.md "talk"): its leader and its participant; supervisors of the unit see who/when.
 TALK_PAGE = pages({}, default_user=404) | {"supervisor": 200, "staff": 200}
@@ -140,6 +160,20 @@ MATRIX: dict[str, Entry] = {
         pages({}, default_user=404)
         | {"supervisor": 200, "lead_counsellor": 200, "hr_officer": 403, "administrator": 403},
         kwargs=colleague,
+    ),
+    # Clinical roles waiting for a second person: lead counsellors and administrators; on a given one,
+    # never its holder nor whoever assigned it (404, as if it were not there).
+    "roles-pending": Entry(pages({}, default_user=403) | {"lead_counsellor": 200, "administrator": 200}),
+    "role-confirm": Entry(
+        pages({}, default_user=403) | {"lead_counsellor": 302, "administrator": 404},
+        kwargs=pending_role_assigned_by_the_administrator,
+        method="post",
+    ),
+    "role-refuse": Entry(
+        pages({}, default_user=403) | {"lead_counsellor": 404, "administrator": 302},
+        kwargs=pending_role_of_the_lead_counsellor,
+        method="post",
+        data={"reason": "不需要"},
     ),
     "talk-list": Entry(api({}) | dict.fromkeys(API_ROLES, 403), api=True),
     "talk-detail": Entry(TALK_API, kwargs=talk_a, api=True),
@@ -241,32 +275,56 @@ def test_admin_is_for_administrators_only(org, principal):
             assert response.status_code in (200, 403), (name, url, response.status_code)
             if response.status_code == 403:
                 assert name.endswith("_add"), (name, url)
-        else:
+        elif principal == "anonymous" or principal in API_ROLES:
+            # Not signed in (a token means nothing to the admin): the site's one log-in page.
             assert response.status_code == 302, (name, url, principal, response.status_code)
-            assert response["Location"].startswith(LOGIN) or "/admin/login/" in response["Location"]
+            assert response["Location"].startswith(LOGIN), response["Location"]
+        else:
+            # Signed in without admin access: a plain refusal, never a redirect.
+            assert response.status_code == 403, (name, url, principal, response.status_code)
+            assert "Administration is for administrators" in response.content.decode()
 
 
 def test_every_admin_url_name_is_reachable_only_by_administrators(org):
-    """Admin URLs with other arguments (password change, app index, ...) refuse everyone else too."""
+    """Admin URLs with other arguments (log-in, password change, app index, ...) refuse everyone else too:
+    403 when signed in, the log-in page when not."""
     names = {n for n in _all_url_names() if n.startswith("admin:")} - PUBLIC_ADMIN_URLS
-    outsider = client_for(org, "staff")
+    signed_in = client_for(org, "staff")
+    anonymous = client_for(org, "anonymous")
     urls = [_reverse_with_dummy_args(n) for n in sorted(names) if "<unnamed" not in n]
     # The admin's unnamed patterns: the catch-all, the object-id shortcut and treebeard's tree views.
     unnamed = {n for n in names if "<unnamed" in n}
     assert len(unnamed) == len(UNNAMED_ADMIN_PATHS), f"New unnamed admin URL(s) to list here: {sorted(unnamed)}"
     for url in urls + UNNAMED_ADMIN_PATHS:
-        name = url
-        response = outsider.get(url)
-        # 405: the admin's log-out answers only POST.
-        assert response.status_code in (302, 404, 405), (name, url, response.status_code)
-        if response.status_code == 302:
-            assert "login" in response["Location"], (name, url)
+        response = signed_in.get(url)
+        assert response.status_code == 403, (url, response.status_code)
+        response = anonymous.get(url)
+        assert response.status_code == 302, (url, response.status_code)
+        assert response["Location"].startswith(LOGIN), (url, response["Location"])
+
+
+@pytest.mark.parametrize("principal", ["staff", "counsellor", "lead_counsellor", "leading_group"])
+def test_the_admin_refuses_a_signed_in_non_administrator_without_a_redirect_loop(org, principal):
+    client = client_for(org, principal)
+    for start in ("/admin/", "/admin/login/?next=/admin/", "/admin/wellbeing/person/"):
+        response = client.get(start, follow=True)
+        assert response.status_code == 403, (start, response.redirect_chain)
+        assert len(response.redirect_chain) <= 3, (start, response.redirect_chain)
+
+
+def test_the_admin_sends_someone_signed_out_to_the_log_in_page_and_back(org):
+    client = client_for(org, "anonymous")
+    response = client.get("/admin/wellbeing/person/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{LOGIN}?next=/admin/wellbeing/person/"
+    credentials = {"username": "staff", "password": PASSWORD, "next": "/admin/wellbeing/person/"}
+    response = client.post(response["Location"], credentials, follow=True)
+    assert response.status_code == 403 and len(response.redirect_chain) <= 3, response.redirect_chain
 
 
 #: django-treebeard's admin serves Django's JavaScript translation catalogue (static UI strings, no
 #: data) without a log-in check; nothing else in the admin may answer anyone but an administrator.
-#: The admin's log-out shows nothing and only ends a session.
-PUBLIC_ADMIN_URLS = {"admin:javascript-catalog", "admin:logout"}
+PUBLIC_ADMIN_URLS = {"admin:javascript-catalog"}
 UNNAMED_ADMIN_PATHS = [
     "/admin/no-such-page/",
     "/admin/wellbeing/person/1/",

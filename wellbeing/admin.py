@@ -1,10 +1,16 @@
-"""Admin for reference data and accounts. Writes with rules go through the services."""
+"""Admin for reference data and accounts. Writes with rules go through the services; configuration
+records go through the audited configuration service (``AuditedConfigurationAdmin``)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
@@ -23,6 +29,43 @@ from wellbeing.models import (
     WebhookEndpoint,
 )
 from wellbeing.services import PERSON_FIELDS
+from wellbeing.services.roles import REASON_MAX_LENGTH
+
+
+class AuditedConfigurationAdmin(admin.ModelAdmin):
+    """For configuration models: every add, change and delete goes through
+    ``services.configuration_save`` / ``configuration_delete``, which validate, write and audit (who,
+    old and new values; sensitive fields only as "changed"). The service's validation runs inside the
+    form, so a refusal shows as a form error, never as a server error. Other apps' admins use it too
+    (talks/admin.py)."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change=change, **kwargs)
+
+        class ConfigurationForm(base):
+            def _post_clean(self):
+                super()._post_clean()
+                if self.errors:
+                    return
+                try:
+                    services.configuration_validate(instance=self.instance)
+                except ValidationError as exc:
+                    self._update_errors(exc)
+
+        ConfigurationForm.__name__ = base.__name__
+        return ConfigurationForm
+
+    def save_model(self, request, obj, form, change):
+        services.configuration_save(
+            actor=request.user, instance=obj, changed_fields=form.changed_data if change else None
+        )
+
+    def delete_model(self, request, obj):
+        services.configuration_delete(actor=request.user, instance=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.configuration_delete(actor=request.user, instance=obj)
 
 
 @admin.register(OrgUnit)
@@ -115,19 +158,28 @@ class RoleAssignmentAdminForm(forms.ModelForm):
         return data
 
 
+class RefuseRolesForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )
+
+
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(admin.ModelAdmin):
     form = RoleAssignmentAdminForm
-    list_display = ["user", "role", "unit", "valid_from", "valid_until"]
-    list_filter = ["role"]
+    list_display = ["user", "role", "unit", "valid_from", "valid_until", "status", "assigned_by", "decided_by"]
+    list_filter = ["status", "role"]
     search_fields = ["user__username", "user__person__full_name"]
-    list_select_related = ["user", "unit"]
+    list_select_related = ["user", "unit", "assigned_by", "decided_by"]
     raw_id_fields = ["unit"]
     autocomplete_fields = ["user"]
+    actions = ["confirm_selected", "refuse_selected"]
 
     def get_readonly_fields(self, request, obj=None):
         # A held role is never rewritten: end it and assign a new one, so the history stays true.
-        return ["user", "role", "unit", "valid_from"] if obj is not None else []
+        if obj is None:
+            return []
+        return ["user", "role", "unit", "valid_from", "status", "assigned_by", "decided_by", "decided_at"]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -145,10 +197,71 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
                 valid_until=form.cleaned_data.get("valid_until"),
             )
             obj.pk = created.pk
+            if created.is_pending:
+                self.message_user(
+                    request,
+                    _(
+                        "A clinical role is not in force until a second person confirms it: a lead counsellor "
+                        "or another administrator. The lead counsellors have been told."
+                    ),
+                    messages.WARNING,
+                )
+
+    @admin.action(description=_("Confirm the selected clinical roles"))
+    def confirm_selected(self, request, queryset):
+        done = 0
+        for assignment in queryset.select_related("user"):
+            try:
+                services.role_confirm(actor=request.user, assignment=assignment)
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, f"{assignment}: {_error_text(exc)}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d role confirmed.", "%(count)d roles confirmed.", done) % {"count": done},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Refuse the selected clinical roles"))
+    def refuse_selected(self, request, queryset):
+        form = RefuseRolesForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for assignment in queryset.select_related("user"):
+                try:
+                    services.role_refuse(actor=request.user, assignment=assignment, reason=form.cleaned_data["reason"])
+                except (PermissionDenied, ValidationError) as exc:
+                    self.message_user(request, f"{assignment}: {_error_text(exc)}", messages.ERROR)
+                else:
+                    done += 1
+            if done:
+                self.message_user(
+                    request,
+                    ngettext("%(count)d role refused.", "%(count)d roles refused.", done) % {"count": done},
+                    messages.SUCCESS,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Refuse clinical roles"),
+            "opts": self.model._meta,
+            "assignments": list(queryset.select_related("user", "assigned_by")),
+            "form": form,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/wellbeing/roleassignment/refuse.html", context)
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
 
 
 @admin.register(RoleSecurityPolicy)
-class RoleSecurityPolicyAdmin(admin.ModelAdmin):
+class RoleSecurityPolicyAdmin(AuditedConfigurationAdmin):
     list_display = ["role", "require_two_factor", "updated_at"]
 
 
@@ -191,19 +304,19 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReminderPolicy)
-class ReminderPolicyAdmin(admin.ModelAdmin):
+class ReminderPolicyAdmin(AuditedConfigurationAdmin):
     list_display = ["__str__", "grace", "escalation_delay", "repeat_interval", "acknowledge_within"]
 
 
 @admin.register(Unavailability)
-class UnavailabilityAdmin(admin.ModelAdmin):
+class UnavailabilityAdmin(AuditedConfigurationAdmin):
     list_display = ["user", "starts_at", "ends_at", "delegate", "note"]
     autocomplete_fields = ["user", "delegate"]
     search_fields = ["user__username", "user__person__full_name"]
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(AuditedConfigurationAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "format", "unit", "min_tier", "include_clinical", "is_active"]
     raw_id_fields = ["unit"]
@@ -244,3 +357,36 @@ class DeliveryAdmin(admin.ModelAdmin):
             for d in queryset.filter(status=Delivery.Status.FAILED)
         )
         self.message_user(request, _("%(count)s deliveries queued again.") % {"count": count}, messages.SUCCESS)
+
+
+# --- Two-factor devices ---------------------------------------------------------------------------
+# django-otp's own admin shows any user's key and its QR code, and lets an administrator enrol a
+# device for someone else. Ours lists devices and removes a lost one (audited); enrolment happens
+# only on the user's own set-up page (/accounts/2fa/setup/).
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    """A user's authenticators: who, which, confirmed, last used. Never the key, never a QR code."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "user__person__full_name", "name"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # a user enrols their own device, with their own phone
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.two_factor_device_remove(actor=request.user, device=obj)
+
+    def delete_queryset(self, request, queryset):
+        for device in queryset:
+            services.two_factor_device_remove(actor=request.user, device=device)

@@ -20,6 +20,8 @@ def navigation(request):
         items.append((_("Talk overview"), reverse("talks:overview")))
     if policy.can(user, "referral.intake"):
         items.append((_("Referrals"), reverse("referrals")))
+    if policy.can(user, "role.confirm"):
+        items.append((_("Roles to confirm"), reverse("roles-pending")))
     if getattr(policy.access_for(user).person, "pk", None) is not None:
         items.append((_("My talks"), reverse("talks:mine")))
     if policy.can(user, "person.directory"):

@@ -148,6 +148,20 @@ def referral_intake(access: Access, obj) -> bool:
     return access.has(Role.LEAD_COUNSELLOR)
 
 
+# --- Roles -----------------------------------------------------------------------------------------
+
+
+def role_confirm(access: Access, assignment) -> bool:
+    """Confirm (or refuse) a clinical role waiting for a second person: lead counsellors and
+    administrators - for a given assignment, only a pending one, and never its holder nor whoever
+    assigned it."""
+    if access.user is None or not access.has(Role.LEAD_COUNSELLOR, Role.ADMINISTRATOR):
+        return False
+    if assignment is None:
+        return True
+    return assignment.is_pending and access.user.pk not in (assignment.user_id, assignment.assigned_by_id)
+
+
 RULES = {
     "org.view": org_view,
     "person.view": person_view,
@@ -163,6 +177,7 @@ RULES = {
     "followup.overdue_counts": followup_overdue_counts,
     "referral.create": referral_create,
     "referral.intake": referral_intake,
+    "role.confirm": role_confirm,
 }
 
 

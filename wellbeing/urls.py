@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wellbeing.views import followups, health, pages, referrals
+from wellbeing.views import followups, health, pages, referrals, roles
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -12,4 +12,7 @@ urlpatterns = [
     path("referrals/", referrals.referral_list, name="referrals"),
     path("referrals/<int:pk>/acknowledge/", referrals.referral_acknowledge, name="referral-acknowledge"),
     path("people/<str:external_id>/refer/", referrals.referral_new, name="referral-new"),
+    path("roles/pending/", roles.roles_pending, name="roles-pending"),
+    path("roles/<int:pk>/confirm/", roles.role_confirm, name="role-confirm"),
+    path("roles/<int:pk>/refuse/", roles.role_refuse, name="role-refuse"),
 ]

@@ -4,6 +4,12 @@ Every function validates, writes and appends to the audit trail inside one trans
 views, admin, tasks and commands call these; none re-implements a rule.
 """
 
+from wellbeing.services.configuration import (
+    configuration_delete,
+    configuration_save,
+    configuration_validate,
+    two_factor_device_remove,
+)
 from wellbeing.services.followups import (
     followup_acknowledge,
     followup_cancel,
@@ -29,13 +35,16 @@ from wellbeing.services.people import (
 )
 from wellbeing.services.referrals import URGENCY_TIERS, referral_acknowledge, referral_create
 from wellbeing.services.reminders import delivery_retry
-from wellbeing.services.roles import role_assign, role_end
+from wellbeing.services.roles import role_assign, role_confirm, role_end, role_refuse
 
 __all__ = [
     "PERSON_FIELDS",
     "URGENCY_TIERS",
     "api_client_create",
     "api_client_revoke",
+    "configuration_delete",
+    "configuration_save",
+    "configuration_validate",
     "delivery_retry",
     "followup_acknowledge",
     "followup_cancel",
@@ -56,5 +65,8 @@ __all__ = [
     "referral_acknowledge",
     "referral_create",
     "role_assign",
+    "role_confirm",
     "role_end",
+    "role_refuse",
+    "two_factor_device_remove",
 ]
