@@ -4,6 +4,8 @@ records go through the audited configuration service (``AuditedConfigurationAdmi
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.template.response import TemplateResponse
@@ -390,3 +392,40 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for device in queryset:
             services.two_factor_device_remove(actor=request.user, device=device)
+
+
+# --- Login accounts ------------------------------------------------------------------------------
+
+
+class AccountAdmin(UserAdmin):
+    """Login accounts. Access comes only from role assignments (the policy), so Django's superuser
+    flag, staff flag, groups and raw permissions are not offered: an administrator cannot hand
+    anyone (or themself) a way around the policy. Changes and password resets are audited."""
+
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
+    )
+    readonly_fields = ["last_login", "date_joined"]
+    list_display = ["username", "email", "first_name", "last_name", "is_active", "last_login"]
+    list_filter = ["is_active"]
+    filter_horizontal = []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # accounts are disabled, never deleted (the audit trail points at them)
+
+    def save_model(self, request, obj, form, change):
+        services.configuration_save(
+            actor=request.user, instance=obj, changed_fields=form.changed_data if change else None
+        )
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            services.account_password_reset(actor=request.user, user=self.get_object(request, id))
+        return response
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), AccountAdmin)

@@ -105,15 +105,22 @@ def encrypt_existing(table: str, columns: list[str]):
     def convert(apps, schema_editor, transform):
         connection = schema_editor.connection
         qn = connection.ops.quote_name
+        select = (
+            f"SELECT {qn('id')}, {', '.join(qn(c) for c in columns)} FROM {qn(table)} "
+            f"WHERE {qn('id')} > %s ORDER BY {qn('id')} LIMIT 1000"
+        )
+        update = f"UPDATE {qn(table)} SET {', '.join(f'{qn(c)} = %s' for c in columns)} WHERE {qn('id')} = %s"
+        last = 0
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {qn('id')}, {', '.join(qn(c) for c in columns)} FROM {qn(table)}")
-            rows = cursor.fetchall()
-            for row in rows:
-                values = [transform(v) if v else v for v in row[1:]]
-                cursor.execute(
-                    f"UPDATE {qn(table)} SET {', '.join(f'{qn(c)} = %s' for c in columns)} WHERE {qn('id')} = %s",
-                    [*values, row[0]],
-                )
+            while True:  # in batches by id, so a large table never sits in memory
+                cursor.execute(select, [last])
+                rows = cursor.fetchall()
+                for row in rows:
+                    values = [transform(v) if v is not None else None for v in row[1:]]
+                    cursor.execute(update, [*values, row[0]])
+                if len(rows) < 1000:
+                    break
+                last = rows[-1][0]
 
     return migrations.RunPython(
         lambda apps, schema_editor: convert(apps, schema_editor, encrypt_text),

@@ -17,7 +17,8 @@ system actor to write with, e.g. ``receiver:talks.person_left``):
                      by the core before this is sent).
 ``person_moved``     ``person``, ``old_unit``, ``new_unit``.
 ``manager_changed``  ``person``, ``old_manager``, ``new_manager`` (Person or None).
-``role_assigned``    ``assignment`` (a RoleAssignment now in force, or starting later).
+``role_assigned``    ``assignment`` (a RoleAssignment now in force, or starting later; a clinical
+                     role assigned by a person is announced when a second person confirms it).
 ``role_ended``       ``assignment`` (its ``valid_until`` is set).
 ===================  ==================================================================
 """

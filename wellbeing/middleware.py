@@ -102,9 +102,7 @@ class TwoFactorRequiredMiddleware:
             and policy.requires_two_factor(user)
         ):
             if _is_api(request):
-                return JsonResponse(
-                    {"message": _("Two-factor verification is required."), "errors": {}}, status=403
-                )
+                return JsonResponse({"message": _("Two-factor verification is required."), "errors": {}}, status=403)
             target = "accounts:2fa_verify" if user_has_device(user) else "accounts:2fa_setup"
             return redirect(f"{reverse(target)}?next={request.get_full_path()}")
         return self.get_response(request)

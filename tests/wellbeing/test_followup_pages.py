@@ -232,17 +232,22 @@ def test_the_follow_up_api_list_has_a_fixed_number_of_queries(as_principal, org)
 # --- Operations ----------------------------------------------------------------------------------------
 
 
-def test_health_reports_a_stale_scan_then_a_fresh_one(client, db):
+def test_health_reports_a_stale_scan_then_a_fresh_one(client, org, settings):
+    settings.ESCALATION_SECOND_LINE_CLINICAL = ["counsellor"]  # fully configured: nothing to report
     response = client.get("/health/")
     assert response.status_code == 503 and response.json()["status"] == "stale"
     run_scan(timezone.now())
     response = client.get("/health/")
     assert response.status_code == 200 and response.json()["status"] == "ok"
+    settings.ESCALATION_SECOND_LINE_CLINICAL = []  # one lead counsellor and no second line
+    body = client.get("/health/").json()
+    assert (body["status"], body["configuration_errors"]) == ("degraded", 1)
     with time_machine.travel(timezone.now() + timedelta(minutes=10)):
         assert client.get("/health/").status_code == 503
 
 
-def test_the_status_command_and_the_admin_view_show_the_pipeline(as_principal, org):
+def test_the_status_command_and_the_admin_view_show_the_pipeline(as_principal, org, settings):
+    settings.ESCALATION_SECOND_LINE_CLINICAL = ["counsellor"]
     _notifications(org, 2)
     out = StringIO()
     call_command("followup_status", stdout=out)

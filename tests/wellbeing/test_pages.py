@@ -46,6 +46,7 @@ def test_the_navigation_follows_the_roles(as_principal):
     assert [str(label) for label, _ in admin_nav] == [
         "Home",
         "My follow-ups",
+        "Roles to confirm",
         "My talks",
         "People",
         "API",

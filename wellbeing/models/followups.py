@@ -113,7 +113,8 @@ class FollowUp(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="followups"
     )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.GENERAL)
-    title = models.CharField(
+    # Encrypted at rest: an agreed action's text, or a person's name in "talk with ...".
+    title = EncryptedTextField(
         _("title"), max_length=200, help_text=_("Safe to show in reminders: no health or case details.")
     )
     due_at = models.DateTimeField(_("due"))
@@ -132,7 +133,7 @@ class FollowUp(TimeStampedModel):
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
-    snooze_reason = models.CharField(_("snooze reason"), max_length=200, blank=True)
+    snooze_reason = EncryptedTextField(_("snooze reason"), max_length=200, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     completed_by = models.ForeignKey(

@@ -75,7 +75,7 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="notifications"
     )
     reminder = models.OneToOneField(Reminder, on_delete=models.CASCADE, null=True, blank=True)
-    title = models.CharField(_("title"), max_length=200)
+    title = EncryptedTextField(_("title"), max_length=200)
     body = models.CharField(_("message"), max_length=500, blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
     tier = models.CharField(_("priority"), max_length=16, choices=Tier.choices, default=Tier.ROUTINE)

@@ -4,6 +4,7 @@ Every function validates, writes and appends to the audit trail inside one trans
 views, admin, tasks and commands call these; none re-implements a rule.
 """
 
+from wellbeing.services.accounts import account_password_reset
 from wellbeing.services.configuration import (
     configuration_delete,
     configuration_save,
@@ -40,6 +41,7 @@ from wellbeing.services.roles import role_assign, role_confirm, role_end, role_r
 __all__ = [
     "PERSON_FIELDS",
     "URGENCY_TIERS",
+    "account_password_reset",
     "api_client_create",
     "api_client_revoke",
     "configuration_delete",

@@ -28,6 +28,7 @@ from wellbeing.validation import full_clean
 #: Per model (``app_label.model_name``): fields recorded as "changed", never with their value.
 SENSITIVE_FIELDS: dict[str, frozenset[str]] = {
     "wellbeing.webhookendpoint": frozenset({"secret"}),
+    "auth.user": frozenset({"password"}),
 }
 #: Bookkeeping columns that are not configuration.
 _NOT_RECORDED = {"id", "created_at", "updated_at"}

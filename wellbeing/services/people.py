@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wellbeing import policy
+from wellbeing.actors import SystemActor
 from wellbeing.audit import audit_record, diff
 from wellbeing.lifecycle import announce
 from wellbeing.models import ApiClient, AuditEvent, LifecycleEvent, OrgUnit, Person, RoleAssignment, Scope
 from wellbeing.models.api_clients import hash_token, new_token
-from wellbeing.services.roles import role_end
+from wellbeing.services.roles import role_end, role_refuse
 from wellbeing.validation import full_clean
 
 PERSON_FIELDS = (
@@ -130,6 +131,9 @@ def _end_working_life(actor, person: Person) -> None:
         last_day = min(person.left_on, timezone.localdate() - timedelta(days=1))
         for assignment in RoleAssignment.objects.current().filter(user_id=person.user_id):
             role_end(actor=actor, assignment=assignment, on=max(last_day, assignment.valid_from))
+        for assignment in RoleAssignment.objects.pending().filter(user_id=person.user_id):
+            # A clinical role still waiting for a second person will never apply.
+            role_refuse(actor=SystemActor("service:person_leave"), assignment=assignment, reason="The person left.")
         policy.forget(user)
 
 
