@@ -18,3 +18,6 @@ FIELD_ENCRYPTION_KEYS = env.list(
 TANXIN_DEMO_RELAX_2FA = env.bool("TANXIN_DEMO_RELAX_2FA", default=True)
 if TANXIN_DEMO_RELAX_2FA:
     TWO_FACTOR_REQUIRED_ROLES = env.list("TWO_FACTOR_REQUIRED_ROLES", default=[])
+# The demo county has one lead counsellor; its first counsellor stands in as the clinical second line,
+# so an unacknowledged red referral escalates to someone (production: set it to your deputy).
+ESCALATION_SECOND_LINE_CLINICAL = env.list("ESCALATION_SECOND_LINE_CLINICAL", default=["counsellor1"])
