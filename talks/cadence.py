@@ -123,7 +123,7 @@ def sync_supervisor(*, actor, supervisor, now: datetime | None = None) -> int:
     within FIRST_TALK_WITHIN if never talked to). Returns how many it scheduled."""
     now = now or timezone.now()
     policy.forget(supervisor)
-    is_supervisor = supervisor.is_active and policy.access_for(supervisor).has(Role.SUPERVISOR)
+    is_supervisor = supervisor.is_active and policy.can(supervisor, "talk.log")
     reports = list(policy.reports_of(supervisor).select_related("unit")) if is_supervisor else []
     by_id = {p.pk: p for p in reports}
     person_ct = ContentType.objects.get_for_model(Person)
