@@ -16,3 +16,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# Errors outside a view's own handling: JSON in the API's error shape under /api/ (an unknown API path,
+# an id the route refuses), the site's own pages everywhere else (wellbeing/api/errors.py).
+handler400 = "wellbeing.api.errors.bad_request"
+handler403 = "wellbeing.api.errors.permission_denied"
+handler404 = "wellbeing.api.errors.page_not_found"
+handler500 = "wellbeing.api.errors.server_error"

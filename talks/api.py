@@ -4,9 +4,11 @@ No API-client scope can read talks. Lists carry who/when/kind; the recorded text
 single talk, only for those the policy allows, and each such read is audited.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -15,25 +17,20 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from talks import selectors, services
 from talks.models import MAX_ACTIONS, TEXT_MAX, Talk, TalkAction
 from wellbeing import policy
-from wellbeing.api.permissions import IsAuthenticatedPrincipal
-from wellbeing.api.views import ERRORS, NOT_FOUND, _page
+from wellbeing.api.permissions import IsAuthenticatedPrincipal, PolicyPermission
+from wellbeing.api.serializers import DATETIME_HELP, OrgDateTimeField
+from wellbeing.api.views import ERRORS, NOT_FOUND, page_example
 from wellbeing.models import OrgUnit, Person, Referral
 
 
-class IsSignedInUser(BasePermission):
-    """People only: no API client (HR system) scope reaches talks."""
-
-    def has_permission(self, request, view):
-        return getattr(request.user, "api_client", None) is None and bool(policy.access_for(request.user).roles)
-
-
 class TalkSerializer(serializers.ModelSerializer):
+    # Empty for a routine talk (and when withheld): the schema must allow "" besides the choices.
+    trigger = serializers.ChoiceField(choices=Talk.Trigger.choices, allow_blank=True, read_only=True)
     participants = serializers.SerializerMethodField()
     led_by = serializers.CharField(source="led_by.get_username", read_only=True)
 
@@ -112,7 +109,9 @@ class TalkCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Talk.Kind.choices, default=Talk.Kind.INDIVIDUAL)
     occasion = serializers.ChoiceField(choices=Talk.Occasion.choices, default=Talk.Occasion.ROUTINE)
     trigger = serializers.ChoiceField(choices=Talk.Trigger.choices, required=False, allow_blank=True, default="")
-    held_at = serializers.DateTimeField()
+    held_at = OrgDateTimeField(
+        help_text=format_lazy("{} {}", gettext_lazy("When the talk was held; not in the future."), DATETIME_HELP)
+    )
     location = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     duration_minutes = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
     mood = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
@@ -192,7 +191,7 @@ CREATE_EXAMPLE = {
             OpenApiParameter("kind", str, enum=Talk.Kind.values),
         ],
         responses={200: TalkSerializer(many=True), **ERRORS},
-        examples=[OpenApiExample("A page of talks", value=_page(EXAMPLE), response_only=True)],
+        examples=[OpenApiExample("A page of talks", value=page_example(EXAMPLE), response_only=True)],
     ),
     retrieve=extend_schema(
         summary="One talk (its text only where allowed; every read of text is audited)",
@@ -221,7 +220,10 @@ CREATE_EXAMPLE = {
     ),
 )
 class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    permission_classes = [IsAuthenticatedPrincipal, IsSignedInUser]
+    # Reads: the "talk.view" rule (people only: no API client scope reaches talks), then the selector
+    # returns only the talks the reader may see (404 for any other). Logging a talk: "talk.log".
+    permission_classes = [IsAuthenticatedPrincipal, PolicyPermission]
+    policy_actions = {"list": "talk.view", "retrieve": "talk.view", "create": "talk.log"}
     filter_backends = []
     queryset = Talk.objects.none()
 
@@ -252,8 +254,6 @@ class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         return selectors.talk_get_for_user(user=self.request.user, talk_id=self.kwargs["pk"])
 
     def create(self, request, *args, **kwargs):
-        if not policy.can(request.user, "talk.log"):
-            raise PermissionDenied
         data = TalkCreateInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         d = data.validated_data

@@ -64,6 +64,12 @@ def talk_fields(access: Access, talk) -> frozenset[str]:
     return BASE_FIELDS
 
 
+def talk_view(access: Access, obj) -> bool:
+    """Reading talk records at all: people with a role, never an API client (no scope reaches talks);
+    which talks, the visibility above decides."""
+    return access.api_client is None and bool(access.roles)
+
+
 def talk_log(access: Access, obj) -> bool:
     return access.has(Role.SUPERVISOR)
 
@@ -86,6 +92,7 @@ def talk_history(access: Access, person) -> bool:
 
 
 RULES = {
+    "talk.view": talk_view,
     "talk.log": talk_log,
     "talk.read_text": talk_read_text,
     "talk.read_summary": talk_read_summary,

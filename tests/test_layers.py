@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ["wellbeing", "talks", "cases", "leave", "config"]
 #: Imports inside functions that guard something: AppConfig.ready() (the app registry must be
 #: loaded first), Celery's configure hook (settings), and django-environ-free settings helpers.
-FUNCTION_IMPORTS_ALLOWED = {("wellbeing/apps.py", "ready"), ("talks/apps.py", "ready"), ("config/celery.py", "schedule_periodic_tasks")}
+FUNCTION_IMPORTS_ALLOWED = {
+    ("wellbeing/apps.py", "ready"),
+    ("talks/apps.py", "ready"),
+    ("config/celery.py", "schedule_periodic_tasks"),
+}
 
 
 def _sources():
@@ -69,7 +73,8 @@ def test_no_module_imports_another_modules_private_names():
                         modules[alias.asname or alias.name] = full
             elif isinstance(node, ast.Import):
                 for alias in node.names:
-                    modules[alias.asname or alias.name.split(".")[0]] = alias.asname and alias.name or alias.name
+                    local = alias.asname or alias.name.split(".")[0]
+                    modules[local] = alias.name if alias.asname else local
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Attribute)

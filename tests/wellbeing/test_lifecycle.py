@@ -156,10 +156,13 @@ def test_a_new_supervisor_role_schedules_talks_with_the_reports(org, django_capt
 
 
 def test_nothing_is_announced_for_a_change_that_was_rolled_back(org, owed, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.person_leave(actor=ACTOR, person=org.people["staff"])
-            raise RuntimeError("the request failed later")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.person_leave(actor=ACTOR, person=org.people["staff"])
+        raise RuntimeError("the request failed later")
     assert callbacks == []
     assert talk_dues_about(org.people["staff"]).exists()
     assert not LifecycleEvent.objects.filter(kind="person_left").exists()

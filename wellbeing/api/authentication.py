@@ -2,9 +2,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from wellbeing import policy
 from wellbeing.models import ApiClient
 from wellbeing.models.api_clients import hash_token
-from wellbeing.policy import ApiPrincipal
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -26,7 +26,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if client is None or not client.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         client.touch()
-        return ApiPrincipal(client), client
+        return policy.ApiPrincipal(client), client
 
     def authenticate_header(self, request):
         return self.keyword
@@ -40,8 +40,6 @@ class VerifiedSessionAuthentication(authentication.SessionAuthentication):
         if result is None:
             return None
         user = result[0]
-        from wellbeing import policy
-
         if not user.is_verified() and policy.requires_two_factor(user):
             raise exceptions.PermissionDenied(_("Two-factor verification is required."))
         return result

@@ -1,28 +1,45 @@
-"""One JSON error shape for the whole API: ``{"message": ..., "errors": {field: [...]}}``."""
+"""One JSON error shape for the whole API: ``{"message": ..., "errors": {field: [...]}}``.
+
+Inside DRF views ``exception_handler`` produces it. Outside them - a URL under /api/ that matches no
+view (an unknown path, an id the route refuses such as ``1.5``), or an error no view handled - Django
+calls its handlers, which config/urls.py points at the views at the end of this module: JSON in the
+same shape under /api/, Django's own pages (templates/404.html etc. when present) everywhere else.
+"""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, serializers
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
-def _flatten(detail) -> dict:
-    if isinstance(detail, dict):
-        out = {}
-        for key, value in detail.items():
-            if isinstance(value, dict):
-                for sub, msgs in _flatten(value).items():
-                    out[f"{key}.{sub}"] = msgs
-            elif isinstance(value, list):
-                out[key] = [str(v) for v in value]
-            else:
-                out[key] = [str(value)]
-        return out
-    if isinstance(detail, list):
-        return {"non_field_errors": [str(v) for v in detail]}
-    return {}
+def _flatten(detail) -> dict[str, list[str]]:
+    """DRF's nested error detail as one level of ``{field: [messages]}``.
+
+    Nested fields are joined with dots (``referral.urgency``), items of a list by their index
+    (``actions.1.due_date``); an error about a nested value as a whole (its ``non_field_errors``, e.g.
+    too many ``actions``) is reported on that field itself."""
+    non_field = api_settings.NON_FIELD_ERRORS_KEY
+    out: dict[str, list[str]] = {}
+
+    def walk(node, key: str) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                name = str(name)
+                walk(value, key if key and name == non_field else f"{key}.{name}" if key else name)
+        elif isinstance(node, list) and any(isinstance(v, dict | list) for v in node):
+            for index, value in enumerate(node):
+                if value:  # a valid item of a list has an empty entry
+                    walk(value, f"{key}.{index}" if key else str(index))
+        else:
+            messages = node if isinstance(node, list) else [node]
+            out.setdefault(key or non_field, []).extend(str(m) for m in messages)
+
+    walk(detail, "")
+    return out
 
 
 def exception_handler(exc, context):
@@ -54,3 +71,40 @@ class ErrorSerializer(serializers.Serializer):
 
     message = serializers.CharField()
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+# --- Django's error handlers (config/urls.py): JSON under /api/, the site's pages elsewhere -----------
+
+API_PREFIX = "/api/"
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def _error_response(message, status: int) -> JsonResponse:
+    return JsonResponse({"message": str(message), "errors": {}}, status=status)
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return _error_response(exceptions.ParseError.default_detail, 400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _is_api(request):
+        return _error_response(exceptions.PermissionDenied.default_detail, 403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return _error_response(exceptions.NotFound.default_detail, 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return _error_response(exceptions.APIException.default_detail, 500)
+    return defaults.server_error(request)

@@ -4,6 +4,9 @@ Not reachable by API clients: no scope covers follow-ups.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -11,13 +14,14 @@ from rest_framework.response import Response
 
 from wellbeing import policy, selectors, services
 from wellbeing.api.permissions import IsAuthenticatedPrincipal, PolicyPermission
-from wellbeing.api.views import ERRORS, NOT_FOUND, _page
+from wellbeing.api.serializers import DATETIME_HELP, OrgDateTimeField
+from wellbeing.api.views import ERRORS, NOT_FOUND, page_example
 from wellbeing.models import FollowUp, Tier
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.get_username", read_only=True)
-    person = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    person = serializers.SlugRelatedField(slug_field="external_id", read_only=True, allow_null=True)
     is_overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -42,8 +46,6 @@ class FollowUpSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_is_overdue(self, f: FollowUp) -> bool:
-        from django.utils import timezone
-
         return f.is_active and f.anchor_at < timezone.now()
 
 
@@ -52,7 +54,9 @@ class CompleteInput(serializers.Serializer):
 
 
 class SnoozeInput(serializers.Serializer):
-    until = serializers.DateTimeField()
+    until = OrgDateTimeField(
+        help_text=format_lazy("{} {}", _("Remind again from this time; within the snooze limit."), DATETIME_HELP)
+    )
     reason = serializers.CharField(max_length=200)
 
 
@@ -93,7 +97,7 @@ FILTERS = [
         summary="My follow-ups",
         parameters=FILTERS,
         responses={200: FollowUpSerializer(many=True), **ERRORS},
-        examples=[OpenApiExample("A page of follow-ups", value=_page(EXAMPLE), response_only=True)],
+        examples=[OpenApiExample("A page of follow-ups", value=page_example(EXAMPLE), response_only=True)],
     ),
     retrieve=extend_schema(
         summary="One follow-up",
@@ -104,7 +108,15 @@ FILTERS = [
 class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = FollowUpSerializer
     permission_classes = [IsAuthenticatedPrincipal, PolicyPermission]
-    policy_action = "followup.mine"
+    # Reads: one's own follow-ups (and the team's, below), the selector answering 404 for others'.
+    # complete/snooze are writes: the same view-level rule, then "followup.manage" on the record.
+    policy_actions = {
+        "list": "followup.mine",
+        "retrieve": "followup.mine",
+        "complete": "followup.mine",
+        "snooze": "followup.mine",
+    }
+    policy_object_actions = {"complete": "followup.manage", "snooze": "followup.manage"}
     filter_backends = []
     queryset = FollowUp.objects.none()
 
@@ -122,12 +134,8 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return selectors.followup_list_for_user(user=self.request.user, filters=filters, team=bool(data.get("team")))
 
     def get_object(self):
-        return selectors.followup_get_for_user(user=self.request.user, followup_id=self.kwargs["pk"])
-
-    def _managed(self):
-        followup = self.get_object()
-        if not policy.can(self.request.user, "followup.manage", followup):
-            raise PermissionDenied
+        followup = selectors.followup_get_for_user(user=self.request.user, followup_id=self.kwargs["pk"])
+        self.check_object_permissions(self.request, followup)  # policy_object_actions
         return followup
 
     @extend_schema(
@@ -141,7 +149,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        followup = self._managed()
+        followup = self.get_object()
         data = CompleteInput(data=request.data)
         data.is_valid(raise_exception=True)
         followup = services.followup_complete(actor=request.user, followup=followup, **data.validated_data)
@@ -154,7 +162,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         examples=[
             OpenApiExample(
                 "Until Friday morning",
-                value={"until": "2026-03-06T09:00:00+08:00", "reason": "对方出差"},
+                value={"until": "2026-11-27T09:00:00+08:00", "reason": "对方出差"},
                 request_only=True,
             ),
             OpenApiExample("The follow-up", value=EXAMPLE | {"status": "snoozed"}, response_only=True),
@@ -162,7 +170,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"])
     def snooze(self, request, pk=None):
-        followup = self._managed()
+        followup = self.get_object()
         data = SnoozeInput(data=request.data)
         data.is_valid(raise_exception=True)
         followup = services.followup_snooze(actor=request.user, followup=followup, **data.validated_data)

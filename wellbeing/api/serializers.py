@@ -1,6 +1,60 @@
+"""Serializers of the core API, and the one date-time rule for API input.
+
+Date-times in the API: a value with an offset means that instant (any offset Python accepts, e.g.
+``+18:00``); a value without one is read in the organisation's zone (``settings.TIME_ZONE``,
+Asia/Shanghai by default), never the server's. Values are converted before they reach a query, so
+PostgreSQL never sees an offset it refuses ("time zone displacement out of range").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from wellbeing.models import OrgUnit, Person
+
+
+def org_timezone() -> ZoneInfo:
+    """The organisation's zone: where a date-time given without an offset is read."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def to_utc(value: datetime) -> datetime:
+    """An aware UTC date-time; a naive one is read in the organisation's zone.
+
+    Raises OverflowError when the instant is outside what Python can represent (e.g.
+    ``0001-01-01T00:00:00+18:00``)."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, org_timezone())
+    return value.astimezone(UTC)
+
+
+#: Appended to the help text of every date-time input (it shows in the OpenAPI schema).
+DATETIME_HELP = _(
+    "ISO 8601. With an offset (e.g. +08:00 or Z) it is that instant; without one it is read in the "
+    "organisation's time zone."
+)
+
+
+class OrgDateTimeField(serializers.DateTimeField):
+    """A date-time input: without an offset it is read in the organisation's zone (settings.TIME_ZONE),
+    whatever zone the request runs in; with one it is converted to that zone. Out-of-range instants
+    are a 400 on the field."""
+
+    def default_timezone(self):
+        return org_timezone()
+
+
+@extend_schema_field({"type": "string", "anyOf": [{"format": "email"}, {"maxLength": 0}]})
+class OptionalEmailField(serializers.CharField):
+    """An e-mail address, or "" when none is recorded (the schema says both; drf-spectacular would
+    document an ``EmailField`` as ``format: email`` alone, which "" does not match)."""
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
@@ -20,7 +74,10 @@ class PersonSerializer(serializers.ModelSerializer):
     unit = serializers.PrimaryKeyRelatedField(read_only=True)
     unit_code = serializers.CharField(source="unit.code", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
-    manager = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    email = OptionalEmailField(read_only=True, help_text=_("E-mail address; empty when none is recorded"))
+    manager = serializers.SlugRelatedField(
+        slug_field="external_id", read_only=True, allow_null=True, help_text=_("External ID; null when none is set")
+    )
 
     class Meta:
         model = Person

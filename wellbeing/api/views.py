@@ -5,7 +5,7 @@ from wellbeing import selectors
 from wellbeing.api.errors import ErrorSerializer
 from wellbeing.api.filters import OrgUnitFilter, PersonFilter
 from wellbeing.api.pagination import StableCursorPagination
-from wellbeing.api.permissions import IsAuthenticatedPrincipal, PolicyPermission
+from wellbeing.api.permissions import SELECTOR_CHECKS, IsAuthenticatedPrincipal, PolicyPermission
 from wellbeing.api.serializers import OrgUnitSerializer, PersonSerializer
 from wellbeing.models import OrgUnit
 
@@ -47,7 +47,8 @@ PERSON_EXAMPLE = {
 }
 
 
-def _page(example: dict) -> dict:
+def page_example(example: dict) -> dict:
+    """A page of a list in the schema's examples (shared by every API list)."""
     return {"next": "https://tanxin.example/api/v1/...?cursor=cD0xMjM%3D", "previous": None, "results": [example]}
 
 
@@ -60,7 +61,7 @@ class OrgUnitCursorPagination(StableCursorPagination):
         summary="List org units",
         description="The org tree in depth-first order. Needs a signed-in user or the `org:read` scope.",
         responses={200: OrgUnitSerializer(many=True), **ERRORS},
-        examples=[OpenApiExample("A page of units", value=_page(UNIT_EXAMPLE), response_only=True)],
+        examples=[OpenApiExample("A page of units", value=page_example(UNIT_EXAMPLE), response_only=True)],
     ),
     retrieve=extend_schema(
         summary="One org unit",
@@ -73,7 +74,7 @@ class OrgUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_class = OrgUnitFilter
     pagination_class = OrgUnitCursorPagination
     permission_classes = [IsAuthenticatedPrincipal, PolicyPermission]
-    policy_action = "org.view"
+    policy_actions = {"list": "org.view", "retrieve": "org.view"}
     queryset = OrgUnit.objects.none()  # for the schema; real querysets come from the selector
 
     def get_queryset(self):
@@ -103,7 +104,7 @@ class PersonCursorPagination(StableCursorPagination):
             "incremental sync."
         ),
         responses={200: PersonSerializer(many=True), **ERRORS},
-        examples=[OpenApiExample("A page of people", value=_page(PERSON_EXAMPLE), response_only=True)],
+        examples=[OpenApiExample("A page of people", value=page_example(PERSON_EXAMPLE), response_only=True)],
     ),
     retrieve=extend_schema(
         summary="One person, by the HR system's external ID",
@@ -117,13 +118,9 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     pagination_class = PersonCursorPagination
     lookup_field = "external_id"
     lookup_value_regex = "[^/]+"
-    policy_action = "person.directory"
-
-    def get_permissions(self):
-        # Listing needs a directory role or scope; a single record needs only visibility (404 if not).
-        if self.action == "list":
-            return [IsAuthenticatedPrincipal(), PolicyPermission()]
-        return [IsAuthenticatedPrincipal()]
+    permission_classes = [IsAuthenticatedPrincipal, PolicyPermission]
+    # Listing needs a directory role or scope; one record needs only visibility (the selector: 404 if not).
+    policy_actions = {"list": "person.directory", "retrieve": SELECTOR_CHECKS}
 
     def get_queryset(self):
         return selectors.person_list_for_user(user=self.request.user)
