@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -46,6 +46,12 @@ def _title(person: Person) -> str:
 
 def _at_nine(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(9, 0)))
+
+
+def _seen_by(supervisor) -> Q:
+    """Talks a supervisor's schedule may count from: normal ones, and restricted ones they led (a
+    restricted talk's date reaches nobody else, not even as a due date)."""
+    return Q(confidentiality=Talk.Confidentiality.NORMAL) | Q(led_by=supervisor)
 
 
 def _open_talk_dues():
@@ -82,9 +88,13 @@ def after_talk(*, actor, person: Person, talk: Talk) -> None:
     the latest talk with the person. After a restricted talk the next one is confidential too, so
     its date does not give the talk away."""
     for f in _open_talk_dues().filter(owner=actor, person=person):
-        services.followup_complete(actor=actor, followup=f, outcome=_("Talk logged."))
+        # Completed by a restricted talk, the follow-up's completion time would give the talk away.
+        services.followup_complete(
+            actor=actor, followup=f, outcome=_("Talk logged."), confidential=talk.is_restricted or None
+        )
     latest = (
         Talk.objects.filter(participations__person=person)
+        .filter(_seen_by(actor))
         .order_by("-held_at")
         .values_list("held_at", flat=True)
         .first()
@@ -140,6 +150,7 @@ def sync_supervisor(*, actor, supervisor, now: datetime | None = None) -> int:
     missing = [p for p in reports if p.pk not in scheduled]
     last = dict(
         Talk.objects.filter(participations__person__in=missing)
+        .filter(_seen_by(supervisor))
         .values_list("participations__person")
         .annotate(last=Max("held_at"))
         .values_list("participations__person", "last")

@@ -103,7 +103,9 @@ class Talk(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.held_at:%Y-%m-%d}"
+        # Neutral: shown in the audit trail, where administrators see no talk (access.md), not even
+        # who or when.
+        return f"{self._meta.verbose_name} #{self.pk}"
 
     @property
     def is_restricted(self) -> bool:

@@ -2,6 +2,7 @@
 idempotent: an event that is announced again changes nothing more."""
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ def _reason(text: str) -> str:
         return _(text)
 
 
+@transaction.atomic
 def person_left(sender, event, person, **kwargs):
     """Talks owed to someone who left, and actions about them, end. Actions they owed about others
     go to the talk's leader (or the person's nearest supervisor), so nothing agreed is lost."""
@@ -42,20 +44,24 @@ def person_left(sender, event, person, **kwargs):
             services.followup_reassign(actor=actor, followup=f, owner=successor)
 
 
+@transaction.atomic
 def person_moved(sender, event, person, **kwargs):
     """The old supervisors' talk obligations end; each new supervisor owes a talk soon."""
     cadence.sync_person(actor=receiver_actor("person_moved", "talks"), person=person)
 
 
+@transaction.atomic
 def manager_changed(sender, event, person, **kwargs):
     cadence.sync_person(actor=receiver_actor("manager_changed", "talks"), person=person)
 
 
+@transaction.atomic
 def role_assigned(sender, event, assignment, **kwargs):
     if assignment.role == Role.SUPERVISOR and assignment.valid_from <= timezone.localdate():
         cadence.sync_supervisor(actor=receiver_actor("role_assigned", "talks"), supervisor=assignment.user)
 
 
+@transaction.atomic
 def role_ended(sender, event, assignment, **kwargs):
     """A supervisor whose role has ended owes no more talks (one ending later is handled by the daily
     reconciliation on the day)."""

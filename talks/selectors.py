@@ -101,6 +101,8 @@ def actions_for_talk(*, user, talk: Talk) -> list[TalkAction]:
     actions = list(talk.actions.select_related("owner__person", "person__unit", "followup").order_by("due_date", "id"))
     if talk.led_by_id == user.pk:
         return actions
+    if talk.is_restricted:  # a restricted talk's actions reach only its leader and each action's owner
+        return [a for a in actions if a.owner_id == user.pk]
     return [a for a in actions if a.owner_id == user.pk or policy.supervises(user, a.person)]
 
 

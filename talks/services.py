@@ -199,7 +199,9 @@ def talk_create(*, actor, data: TalkInput) -> Talk:
         actor=actor,
         action=AuditEvent.Action.CREATE,
         target=talk,
-        subject_person=people[0] if len(people) == 1 else None,
+        # Who and when stay out of the audit trail's text (administrators see no talks); the person
+        # is linked for their own access requests, except after a restricted talk.
+        subject_person=people[0] if len(people) == 1 and not talk.is_restricted else None,
         changes=diff(
             {},
             {
@@ -208,7 +210,7 @@ def talk_create(*, actor, data: TalkInput) -> Talk:
                 "participants": [p.external_id for p in people],
                 **{name: getattr(talk, name) for name in SENSITIVE},
             },
-            sensitive=SENSITIVE,
+            sensitive=[*SENSITIVE, "held_at", "participants"],
         ),
     )
     return talk

@@ -4,6 +4,7 @@ on. Other apps handle their own kinds in their receivers (talks/receivers.py, ..
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -39,6 +40,7 @@ def _reason(text: str) -> str:
         return _(text)
 
 
+@transaction.atomic
 def person_left(sender, event, person, **kwargs):
     """General follow-ups about or owed by someone who left are closed; referrals they were to take
     in go to another lead counsellor. Counselling work about them stays open (duty of care)."""
@@ -51,6 +53,7 @@ def person_left(sender, event, person, **kwargs):
         _hand_on_intake(actor, person.user)
 
 
+@transaction.atomic
 def role_ended(sender, event, assignment, **kwargs):
     """A lead counsellor whose role has ended hands the referrals they were to take in to another."""
     if assignment.role == Role.LEAD_COUNSELLOR and assignment.valid_until < timezone.localdate():

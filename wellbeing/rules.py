@@ -82,9 +82,18 @@ def followups_created(access: Access) -> Q | None:
 
 
 def followups_routed(access: Access) -> Q | None:
-    """A delegate (or escalation target) can open what they were reminded of - except a confidential
-    item (a restricted talk's action), which reaches only its owner and its creator."""
-    return Q(reminders__recipient=access.user, confidential=False)
+    """A delegate (or escalation target) can open what they were reminded of while it is open, if
+    they still do that kind of work: counselling work only within the counselling team; other work
+    not by an administrator's or the leading group's role alone (access.md gives them no follow-ups).
+    Never a confidential item (a restricted talk's action), which reaches only its owner and creator."""
+    if access.user is None:
+        return None
+    q = Q(reminders__recipient=access.user, confidential=False, status__in=FollowUp.ACTIVE_STATUSES)
+    counselling = access.has(Role.COUNSELLOR, Role.LEAD_COUNSELLOR)
+    oversight_only = access.has(Role.ADMINISTRATOR, Role.LEADING_GROUP) and not access.has(Role.SUPERVISOR)
+    if oversight_only and not counselling:
+        return None
+    return q if counselling else q & ~Q(kind__in=FollowUp.CLINICAL_KINDS)
 
 
 def followups_units(access: Access) -> Q | None:

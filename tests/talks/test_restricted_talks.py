@@ -142,3 +142,87 @@ def test_an_escalated_restricted_action_is_neutral_and_never_posted_to_a_group(
     for delivery in Delivery.objects.filter(channel="webhook"):
         text = json.dumps(webhook_payload(delivery, list(Reminder.objects.all())), ensure_ascii=False)
         assert SECRET_ACTION not in text and "李明" not in text and "张主任" not in text
+
+
+def test_a_new_supervisors_talk_due_does_not_count_from_a_restricted_talk(
+    org, restricted, django_capture_on_commit_callbacks
+):
+    talk, _action = restricted
+    newcomer = UserFactory(username="new_head")
+    make_person(org.county, full_name="新主任", user=newcomer)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.role_assign(actor=ACTOR, user=newcomer, role="supervisor", unit=org.town_a, valid_from=ROLE_FROM)
+    due = FollowUp.objects.get(owner=newcomer, person=org.people["colleague"], kind=FollowUp.Kind.TALK_DUE)
+    restricted_based = timezone.localdate(talk.held_at) + timedelta(days=90)
+    assert timezone.localdate(due.due_at) != restricted_based
+    assert timezone.localdate(due.due_at) <= timezone.localdate() + timedelta(days=14)  # "never talked to"
+
+
+def test_the_talk_due_a_restricted_talk_completes_is_hidden_too(org, county_supervisor):
+    before = FollowUp.objects.get(
+        kind=FollowUp.Kind.TALK_DUE, person=org.people["staff"], owner=org.users["supervisor"], status="open"
+    )
+    talk_create(
+        actor=org.users["supervisor"],
+        data=TalkInput(
+            participants=[org.people["staff"]],
+            held_at=timezone.now() - timedelta(hours=1),
+            confidentiality=Talk.Confidentiality.RESTRICTED,
+            main_content="x",
+        ),
+    )
+    before.refresh_from_db()
+    assert before.status == "done" and before.confidential
+    done = county_supervisor.get("/api/v1/follow-ups/", {"team": "true", "bucket": "done", "page_size": 500})
+    assert before.pk not in {row["id"] for row in done.json()["results"]}
+
+
+def test_the_audit_trail_says_neither_who_nor_when_of_a_talk(org, restricted):
+    talk, action = restricted
+    row = AuditEvent.objects.get(target_type__model="talk", target_id=str(talk.pk), action=AuditEvent.Action.CREATE)
+    assert row.changes["held_at"] == row.changes["participants"] == "[sensitive text changed]"
+    assert str(timezone.localdate(talk.held_at)) not in row.target_label and row.subject_person is None
+    created = AuditEvent.objects.get(target_type__model="followup", target_id=str(action.pk))
+    assert created.changes["due_at"] == "[sensitive text changed]" and created.subject_person is None
+
+
+def test_a_participant_of_a_restricted_group_talk_sees_only_the_actions_they_own(org, as_principal):
+    from talks.selectors import actions_for_talk
+
+    services.role_assign(
+        actor=ACTOR, user=org.users["staff"], role="supervisor", unit=org.section_a1, valid_from=ROLE_FROM
+    )
+    talk = talk_create(
+        actor=org.users["supervisor"],
+        data=TalkInput(
+            participants=[org.people["staff"], org.people["colleague"]],
+            kind=Talk.Kind.GROUP,
+            held_at=timezone.now() - timedelta(hours=1),
+            confidentiality=Talk.Confidentiality.RESTRICTED,
+            actions=[ActionInput(SECRET_ACTION, timezone.localdate(), person=org.people["colleague"])],
+        ),
+    )
+    from wellbeing import policy
+
+    policy.forget(org.users["staff"])
+    assert actions_for_talk(user=org.users["staff"], talk=talk) == []
+
+
+def test_an_escalated_confidential_item_carries_no_date(org, county_supervisor, django_capture_on_commit_callbacks):
+    with time_machine.travel(at("2026-03-02 09:00"), tick=False) as clock:
+        talk = talk_create(
+            actor=org.users["supervisor"],
+            data=TalkInput(
+                participants=[org.people["colleague"]],
+                held_at=at("2026-03-02 08:00"),
+                confidentiality=Talk.Confidentiality.RESTRICTED,
+                actions=[ActionInput(SECRET_ACTION, timezone.localdate())],
+            ),
+        )
+        for day in ("2026-03-02 18:00", "2026-03-03 18:00", "2026-03-06 18:00"):
+            clock.move_to(at(day))
+            with django_capture_on_commit_callbacks(execute=True):
+                tasks.scan_followups()
+    assert talk.actions.get().followup.reminders.filter(stage="escalated").exists()
+    to_head = [m for m in mail.outbox if "county_head@" in m.to[0]]
+    assert to_head and all("2026-03-02" not in m.body for m in to_head)

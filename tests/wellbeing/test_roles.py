@@ -3,8 +3,11 @@ counsellor or lead counsellor role alone (docs/security.md, "Administrators and 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -192,3 +195,26 @@ def test_the_pending_page_is_for_those_who_confirm(as_principal):
     assert "Roles to confirm" in nav
     nav = [str(label) for label, _url in as_principal("counsellor").get("/").context["nav_items"]]
     assert "Roles to confirm" not in nav
+
+
+def test_an_ended_clinical_role_cannot_be_brought_back_by_editing_its_end(org, as_principal):
+    assignment = RoleAssignment.objects.get(user=org.users["counsellor"], role="counsellor")
+    ended = services.role_end(actor=org.users["administrator"], assignment=assignment)
+    with pytest.raises(ValidationError):
+        services.role_end(
+            actor=org.users["administrator"], assignment=ended, on=timezone.localdate() + timedelta(days=900)
+        )
+    response = as_principal("administrator").post(
+        f"/admin/wellbeing/roleassignment/{assignment.pk}/change/", {"valid_until": "2099-12-31"}
+    )
+    assert response.status_code == 200 and "can only move earlier" in response.content.decode()
+    assert not RoleAssignment.objects.current().filter(pk=assignment.pk).exists()
+
+
+def test_a_leavers_pending_clinical_role_is_refused_in_the_name_of_whoever_marked_them_left(org):
+    pending = services.role_assign(actor=org.users["administrator"], user=org.users["staff"], role="counsellor")
+    services.person_leave(actor=org.users["hr_officer"], person=org.people["staff"])
+    pending.refresh_from_db()
+    assert pending.status == RoleAssignment.Status.REFUSED
+    row = AuditEvent.objects.filter(target_type__model="roleassignment", target_id=str(pending.pk)).latest("id")
+    assert row.actor_label == "hr_officer"

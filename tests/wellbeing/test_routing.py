@@ -88,3 +88,34 @@ def test_ending_a_supervisor_role_closes_the_talks_they_owed(org, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         services.role_end(actor=ACTOR, assignment=assignment, on=timezone.localdate() - timedelta(days=1))
     assert not owed.exists()
+
+
+def test_an_administrator_named_as_a_delegate_neither_stands_in_nor_sees_the_item(org, as_principal):
+    with time_machine.travel(at("2026-03-02 09:00"), tick=False) as clock:
+        f = services.followup_create(actor=ACTOR, owner=org.users["staff"], title="事项", due_at=at("2026-03-02 10:00"))
+        Unavailability.objects.create(
+            user=org.users["staff"],
+            starts_at=at("2026-03-01 00:00"),
+            ends_at=at("2026-03-09 00:00"),
+            delegate=org.users["administrator"],
+        )
+        clock.move_to(at("2026-03-02 10:00"))
+        run_scan(timezone.now())
+    assert not Reminder.objects.filter(followup=f, recipient=org.users["administrator"]).exists()
+    assert as_principal("administrator").get(f"/follow-ups/{f.pk}/").status_code == 404
+    assert as_principal("administrator", api=True).get(f"/api/v1/follow-ups/{f.pk}/").status_code == 404
+
+
+def test_a_delegate_no_longer_sees_an_item_once_it_is_closed(org, as_principal):
+    with time_machine.travel(at("2026-03-02 09:00"), tick=False) as clock:
+        f = services.followup_create(actor=ACTOR, owner=org.users["staff"], title="事项", due_at=at("2026-03-02 10:00"))
+        Unavailability.objects.create(
+            user=org.users["staff"],
+            starts_at=at("2026-03-01 00:00"),
+            ends_at=at("2026-03-09 00:00"),
+            delegate=org.users["outsider"],
+        )
+        clock.move_to(at("2026-03-02 10:00"))
+        run_scan(timezone.now())
+    services.followup_complete(actor=org.users["staff"], followup=f)
+    assert as_principal("outsider").get(f"/follow-ups/{f.pk}/").status_code == 404

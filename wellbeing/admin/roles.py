@@ -26,6 +26,10 @@ class RoleAssignmentAdminForm(forms.ModelForm):
         data = super().clean()
         if self.instance.pk and not data.get("valid_until"):
             self.add_error("valid_until", _("To end this role, give its last day."))
+        elif self.instance.pk and self.instance.valid_until and data["valid_until"] > self.instance.valid_until:
+            self.add_error(
+                "valid_until", _("A role's end can only move earlier. To hold the role again, assign it again.")
+            )
         return data
 
 

@@ -136,11 +136,13 @@ def _items(reminders: list[Reminder], recipient_id: int | None) -> list[dict]:
                 "stage_label": Stage(r.stage).message,
                 "tier": f.tier,
                 "tier_label": Tier(f.tier).label,
-                "due_at": timezone.localtime(f.due_at),
+                # A confidential item's date is its owner's alone (a next talk's date gives a
+                # restricted talk away).
+                "due_at": timezone.localtime(f.due_at) if not f.confidential or recipient_id == f.owner_id else None,
                 "url": f"{settings.SITE_URL}/follow-ups/{f.pk}/",
             }
         )
-    return sorted(rows, key=lambda row: (-Tier(row["tier"]).rank, row["due_at"]))
+    return sorted(rows, key=lambda row: (-Tier(row["tier"]).rank, row["due_at"] or timezone.now()))
 
 
 def send_email(delivery: Delivery, reminders: list[Reminder]) -> None:

@@ -25,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from wellbeing import policy
-from wellbeing.models import FollowUp, Person, Role, Stage, Unavailability
+from wellbeing.models import FollowUp, Person, Role, RoleAssignment, Stage, Unavailability
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,14 @@ class RoleDirectory:
         self.counselling = set(self.lead_counsellors) | set(
             policy.assignments_in_force(Role.COUNSELLOR, on=day).values_list("user_id", flat=True)
         )
+        # Administrators and the leading group see no follow-ups (access.md): never a stand-in by
+        # those roles alone.
+        oversight = set(
+            RoleAssignment.objects.current(on=day)
+            .filter(role__in=[Role.ADMINISTRATOR, Role.LEADING_GROUP])
+            .values_list("user_id", flat=True)
+        )
+        self.oversight_only = oversight - {u for u, _path in self.supervisors} - self.counselling
         self.second_line = second_line("ESCALATION_SECOND_LINE")
         # Counselling work goes only to the counselling team, whoever is configured.
         self.second_line_clinical = [u for u in second_line("ESCALATION_SECOND_LINE_CLINICAL") if u in self.counselling]
@@ -169,8 +177,11 @@ class Router:
         delegate = away.delegate_id if away is not None else None
         if not delegate or delegate == f.owner_id:
             return None
-        # Counselling work goes only to the counselling team, whatever delegate was named.
+        # Counselling work goes only to the counselling team, whatever delegate was named; and nobody
+        # stands in by an administrator's or the leading group's role alone.
         if f.is_clinical and delegate not in self.directory.counselling:
+            return None
+        if delegate in self.directory.oversight_only:
             return None
         return delegate if self.available(delegate) else None
 

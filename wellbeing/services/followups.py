@@ -111,13 +111,20 @@ def followup_create(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         target=f,
-        subject_person=person,
+        # A confidential item's audit row does not say whom it is about (the restricted talk's person).
+        subject_person=None if confidential else person,
         # Administrators read the audit trail but see neither agreed actions nor case information
         # (access.md): the title is never recorded, and for counselling work neither is the priority.
         changes=diff(
             {},
             {"owner": owner, "kind": kind, "tier": tier, "due_at": due_at, "title": title},
-            sensitive=["tier", "title"] if kind in FollowUp.CLINICAL_KINDS else ["title"],
+            sensitive=(
+                ["tier", "title"]
+                if kind in FollowUp.CLINICAL_KINDS
+                else ["title", "due_at"]
+                if confidential
+                else ["title"]
+            ),
         ),
     )
     if tier == Tier.RED:
@@ -126,7 +133,11 @@ def followup_create(
 
 
 @transaction.atomic
-def followup_complete(*, actor, followup: FollowUp, outcome: str = "", authorized: bool = False) -> FollowUp:
+def followup_complete(
+    *, actor, followup: FollowUp, outcome: str = "", authorized: bool = False, confidential: bool | None = None
+) -> FollowUp:
+    """Mark it done. ``confidential=True`` also hides it from everyone but its owner and creator
+    (done by a restricted talk: its completion time would give the talk away)."""
     f = _locked(followup)
     _may_act(actor, f, authorized)
     _require_active(f)
@@ -136,8 +147,20 @@ def followup_complete(*, actor, followup: FollowUp, outcome: str = "", authorize
     f.completed_by = user_of(actor)
     f.outcome = outcome
     f.next_action_at = None
+    if confidential is not None:
+        f.confidential = confidential
     _validate(f)
-    f.save(update_fields=["status", "completed_at", "completed_by", "outcome", "next_action_at", "updated_at"])
+    f.save(
+        update_fields=[
+            "status",
+            "completed_at",
+            "completed_by",
+            "outcome",
+            "next_action_at",
+            "confidential",
+            "updated_at",
+        ]
+    )
     audit_record(
         actor=actor,
         action=AuditEvent.Action.STATUS,

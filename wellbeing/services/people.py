@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wellbeing import policy
-from wellbeing.actors import SystemActor
 from wellbeing.audit import audit_record, diff
 from wellbeing.lifecycle import announce
 from wellbeing.models import ApiClient, AuditEvent, LifecycleEvent, OrgUnit, Person, RoleAssignment, Scope
@@ -133,7 +132,7 @@ def _end_working_life(actor, person: Person) -> None:
             role_end(actor=actor, assignment=assignment, on=max(last_day, assignment.valid_from))
         for assignment in RoleAssignment.objects.pending().filter(user_id=person.user_id):
             # A clinical role still waiting for a second person will never apply.
-            role_refuse(actor=SystemActor("service:person_leave"), assignment=assignment, reason="The person left.")
+            role_refuse(actor=actor, assignment=assignment, reason="The person left.", authorized=True)
         policy.forget(user)
 
 

@@ -131,9 +131,10 @@ def role_confirm(*, actor, assignment: RoleAssignment) -> RoleAssignment:
 
 
 @transaction.atomic
-def role_refuse(*, actor, assignment: RoleAssignment, reason: str) -> RoleAssignment:
+def role_refuse(*, actor, assignment: RoleAssignment, reason: str, authorized: bool = False) -> RoleAssignment:
     """Refuse a pending clinical role (whoever may confirm it), or withdraw it (whoever assigned it).
-    It is never in force; the reason goes to the audit trail."""
+    It is never in force; the reason goes to the audit trail. ``authorized``: the caller applies a
+    rule that refuses it (a person who left), and the audit names the caller's actor."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why the role is refused.")]})
@@ -143,7 +144,7 @@ def role_refuse(*, actor, assignment: RoleAssignment, reason: str) -> RoleAssign
         )
     assignment = _locked_pending(assignment)
     withdrawn = getattr(actor, "pk", None) is not None and actor.pk == assignment.assigned_by_id
-    if not (is_system(actor) or withdrawn or policy.can(actor, "role.confirm", assignment)):
+    if not (authorized or is_system(actor) or withdrawn or policy.can(actor, "role.confirm", assignment)):
         raise PermissionDenied(_("You cannot refuse this role."))
     assignment.status = RoleAssignment.Status.REFUSED
     assignment.decided_by = user_of(actor)
@@ -163,7 +164,11 @@ def role_refuse(*, actor, assignment: RoleAssignment, reason: str) -> RoleAssign
 
 @transaction.atomic
 def role_end(*, actor, assignment: RoleAssignment, on: date | None = None) -> RoleAssignment:
-    """End a role: it stops applying after ``on`` (default: yesterday, i.e. from today)."""
+    """End a role: it stops applying after ``on`` (default: yesterday, i.e. from today).
+
+    An end date only ever moves earlier: a role is never extended or brought back by editing it
+    (that would put a clinical role back in force without a second person). To hold a role again,
+    assign it again."""
     assignment = RoleAssignment.objects.select_for_update().select_related("user").get(pk=assignment.pk)
     end = on or (timezone.localdate() - timedelta(days=1))
     if end < assignment.valid_from:
@@ -171,6 +176,10 @@ def role_end(*, actor, assignment: RoleAssignment, on: date | None = None) -> Ro
     old = assignment.valid_until
     if old == end:
         return assignment
+    if old is not None and end > old:
+        raise ValidationError(
+            {"valid_until": [_("A role's end can only move earlier. To hold the role again, assign it again.")]}
+        )
     assignment.valid_until = end
     full_clean(assignment)
     assignment.save(update_fields=["valid_until", "updated_at"])
