@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -15,6 +17,8 @@ from django_otp import user_has_device
 from wellbeing import policy
 from wellbeing.audit import audit_record, current_ip
 from wellbeing.models import AuditEvent
+
+logger = logging.getLogger(__name__)
 
 SESSION_STARTED = "tanxin_started_at"
 SESSION_LAST_SEEN = "tanxin_last_seen_at"
@@ -118,3 +122,21 @@ class TwoFactorRequiredMiddleware:
             except Resolver404:
                 return False
         return match.view_name in TWO_FACTOR_EXEMPT_NAMES
+
+
+class AdminBadInputMiddleware:
+    """Crafted values the Django admin's own widgets and filters do not survive (a NUL byte in a
+    foreign key, a 20-digit id, year 99999999999 in a date filter) raise ValueError or OverflowError
+    deep in Django's code. In the admin those are bad input: answer 400, never 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if request.path.startswith("/admin/") and isinstance(exception, ValueError | OverflowError):
+            logger.warning("admin: bad input on %s (%s)", request.path, type(exception).__name__)
+            return HttpResponseBadRequest(_("That request holds a value the administration cannot use."))
+        return None

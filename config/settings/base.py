@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "wellbeing.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "wellbeing.middleware.TwoFactorRequiredMiddleware",
+    "wellbeing.middleware.AdminBadInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -374,3 +374,16 @@ def test_removing_a_lost_phone_is_audited_without_its_key(as_principal, org, pho
     assert event.subject_person == org.people["staff"]
     assert event.changes["deleted"] == [False, True]
     assert not any(secret in json.dumps([event.changes, event.target_label]) for secret in secrets)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("post", "/admin/wellbeing/roleassignment/add/", {"user": "2\x00", "role": "supervisor"}),
+        ("post", "/admin/wellbeing/roleassignment/add/", {"user": "9" * 20, "role": "supervisor", "unit": "9" * 20}),
+        ("get", "/admin/wellbeing/auditevent/", {"created_at__year": "99999999999"}),
+    ],
+)
+def test_crafted_admin_input_is_a_400_not_a_500(org, as_principal, method, url, data):
+    response = getattr(as_principal("administrator"), method)(url, data)
+    assert response.status_code in (200, 302, 400)
