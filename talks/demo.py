@@ -41,7 +41,11 @@ def seed_talks(users) -> None:
                 difficulties="希望安排补休。",
                 suggestions="轮班表提前一周公布。",
                 shared_summary="已约定调整值班，安排补休。",
-                actions=[ActionInput("调整下月值班表", today - timedelta(days=10))],
+                actions=[
+                    ActionInput("调整下月值班表", today + timedelta(days=5)),
+                    # Overdue and owned by the staff member: it escalates to the town's supervisor.
+                    ActionInput("提交补休申请", today - timedelta(days=10), owner_kind="person"),
+                ],
             ),
         )
         talk_create(
