@@ -2,6 +2,10 @@
 
 Deterministic (a fixed random seed) and idempotent: running it again creates nothing new.
 Everything is written through the services, so the audit trail shows how the data came to be.
+Each role's home page has something real on it: the talks app adds talks (some overdue, some due
+this week) and agreed actions; the supervisor refers someone at imminent risk (an open red referral
+for the lead counsellor); and the reminder scan runs once at the end, as the beat would, so the
+inboxes hold unread reminders.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
 from wellbeing import services
 from wellbeing.actors import command_actor
-from wellbeing.models import OrgUnit, Person, Role, RoleAssignment
+from wellbeing.models import AuditEvent, OrgUnit, Person, Referral, Role, RoleAssignment
+from wellbeing.reminders.scan import run_scan
 
 DEFAULT_PASSWORD = "Tanxin-demo-2026"  # noqa: S105 (documented demo password)
 ACTOR = command_actor("seed_demo")
@@ -55,6 +62,8 @@ class DemoLogin:
     username: str
     role_label: str
     full_name: str
+    #: False when the login existed already with another password (an earlier ``--password``).
+    has_password: bool = True
 
 
 def _name(rng: random.Random, used: set[str]) -> str:
@@ -105,13 +114,17 @@ def _person(rng: random.Random, used: set[str], external_id: str, unit: OrgUnit,
 
 
 def _login(person: Person, username: str, password: str):
+    """The demo login (created with ``password`` if new) and whether ``password`` opens it."""
     User = get_user_model()
     user = User.objects.filter(username=username).first()
+    has_password = True
     if user is None:
         user = User.objects.create_user(username=username, password=password, email=person.email)
+    else:
+        has_password = user.check_password(password)
     if person.user_id is None:
         services.person_update(actor=ACTOR, person=person, user=user)
-    return user
+    return user, has_password
 
 
 def _role(user, role: str, unit: OrgUnit | None = None) -> None:
@@ -119,8 +132,33 @@ def _role(user, role: str, unit: OrgUnit | None = None) -> None:
         services.role_assign(actor=ACTOR, user=user, role=role, unit=unit, valid_from=ROLES_FROM)
 
 
-@transaction.atomic
+def _refer(referrer, person: Person) -> None:
+    """The supervisor refers someone in their town at imminent risk: the lead counsellor's open red
+    referral (made once: the demo never adds a second)."""
+    if Referral.objects.filter(referred_by=referrer).exists():
+        return
+    services.referral_create(
+        actor=referrer,
+        person=person,
+        urgency=Referral.Urgency.IMMINENT,
+        reason=Referral.Reason.SELF_HARM,
+        note="近两周情绪低落、失眠，今天上午说“撑不下去了”。已由同事陪同在办公室，请尽快联系。",
+    )
+
+
 def seed(*, password: str = DEFAULT_PASSWORD) -> list[DemoLogin]:
+    """Build the demo county, then run the reminder scan once if this run added anything (as the
+    beat would: reminders and in-app notifications; the digests wait for a worker to send them)."""
+    mark = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+    logins = _build(password=password)
+    if AuditEvent.objects.filter(pk__gt=mark).exists():
+        # The demo's inboxes are filled whatever the hour (the beat keeps quiet hours).
+        run_scan(timezone.now(), actor=ACTOR, quiet_hours=False)
+    return logins
+
+
+@transaction.atomic
+def _build(*, password: str) -> list[DemoLogin]:
     rng = random.Random(2026)
     used: set[str] = set()
     county = _unit("QX", "青溪县", OrgUnit.Kind.COUNTY, None)
@@ -153,11 +191,11 @@ def seed(*, password: str = DEFAULT_PASSWORD) -> list[DemoLogin]:
     logins: list[DemoLogin] = []
 
     def demo(username: str, person: Person, role: str | None, unit: OrgUnit | None = None) -> None:
-        user = _login(person, username, password)
+        user, has_password = _login(person, username, password)
         if role is not None:
             _role(user, role, unit)
         label = str(Role(role).label) if role else str(Role.STAFF.label)
-        logins.append(DemoLogin(username, label, person.full_name))
+        logins.append(DemoLogin(username, label, person.full_name, has_password))
 
     demo("supervisor", heads["QX-T01"], Role.SUPERVISOR, town1)
     staff_member = Person.objects.filter(unit=town1_section).exclude(position="科长").order_by("external_id").first()
@@ -174,6 +212,9 @@ def seed(*, password: str = DEFAULT_PASSWORD) -> list[DemoLogin]:
     admin_person = _person(rng, used, "QX-A0001", hr_office, "信息化管理员")
     demo("admin", admin_person, Role.ADMINISTRATOR)
     users = {u.username: u for u in get_user_model().objects.filter(username__in=[x.username for x in logins])}
+    # Someone in the supervisor's town, in another office from the staff member's.
+    referred = Person.objects.filter(unit__code="QX-T01-S2").exclude(position="科长").order_by("external_id").first()
+    _refer(users["supervisor"], referred)
     for extension in DEMO_EXTENSIONS:
         extension(users)
     return logins

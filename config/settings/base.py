@@ -275,11 +275,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _processed_dir = VAR_DIR / "celery" / "processed"
     _queue_dir.mkdir(parents=True, exist_ok=True)
     _processed_dir.mkdir(parents=True, exist_ok=True)
+    _control_dir = VAR_DIR / "celery" / "control"  # kombu's default is ./control, in whatever directory runs it
+    _control_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
         "store_processed": False,
+        "control_folder": str(_control_dir),
     }
 else:
     # Tasks are acknowledged after they finish; the visibility timeout must exceed every time limit.
