@@ -9,11 +9,15 @@ class TalksConfig(AppConfig):
     verbose_name = _("Heart-to-heart talks")
 
     def ready(self) -> None:
-        from talks import demo, receivers, rules
+        from talks import cadence, demo, receivers, records, rules
+        from wellbeing import services
         from wellbeing.demo import DEMO_EXTENSIONS
-        from wellbeing.views.pages import PERSON_PAGE_LINKS
+        from wellbeing.models import FollowUp
+        from wellbeing.views.pages import MY_RECORDS_SECTIONS, PERSON_PAGE_LINKS
 
         rules.register()
+        services.register_record_closure(FollowUp.Kind.TALK_DUE, cadence.TALK_DUE_CLOSURE)
         receivers.connect()
         PERSON_PAGE_LINKS.append(rules.person_page_links)
+        MY_RECORDS_SECTIONS.append(records.my_record_sections)
         DEMO_EXTENSIONS.append(demo.seed_talks)

@@ -15,7 +15,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from talks.models import CadencePolicy, Talk
@@ -90,7 +92,11 @@ def after_talk(*, actor, person: Person, talk: Talk) -> None:
     for f in _open_talk_dues().filter(owner=actor, person=person):
         # Completed by a restricted talk, the follow-up's completion time would give the talk away.
         services.followup_complete(
-            actor=actor, followup=f, outcome=_("Talk logged."), confidential=talk.is_restricted or None
+            actor=actor,
+            followup=f,
+            outcome=_("Talk logged."),
+            confidential=talk.is_restricted or None,
+            by_record=True,
         )
     latest = (
         Talk.objects.filter(participations__person=person)
@@ -174,3 +180,29 @@ def ensure_cadence(*, actor, now: datetime | None = None) -> int:
     for owner in get_user_model().objects.filter(pk__in=set(stale)):
         sync_supervisor(actor=actor, supervisor=owner, now=now)
     return sum(sync_supervisor(actor=actor, supervisor=u, now=now) for u in supervisors.values())
+
+
+# --- A talk due ends with a talk (issue: never by a bare "done") ---------------------------------------
+
+
+def _log_url(followup: FollowUp) -> str | None:
+    if followup.person_id is None:
+        return None
+    return f"{reverse('talks:new')}?{urlencode({'person': followup.person.external_id})}"
+
+
+def after_set_aside(*, actor, followup: FollowUp, reason: str) -> None:
+    """A talk due set aside (long leave, talked to outside the system, ...) comes back one cadence
+    later; for someone who left, it does not (their obligations end with the lifecycle)."""
+    if reason == FollowUp.SetAsideReason.LEFT or followup.person_id is None:
+        return
+    person = Person.objects.select_related("unit").get(pk=followup.person_id)
+    if person.status == Person.Status.LEFT or not policy.supervises(followup.owner, person):
+        return
+    due = _at_nine(timezone.localdate() + timedelta(days=cadence_days(person)))
+    _schedule(actor=actor, supervisor=followup.owner, person=person, due_at=due, confidential=followup.confidential)
+
+
+TALK_DUE_CLOSURE = services.RecordClosure(
+    action_label=lambda: _("Log the talk"), action_url=_log_url, after_set_aside=after_set_aside
+)

@@ -132,6 +132,13 @@ MATRIX: dict[str, Entry] = {
     "followups:complete": Entry(FOLLOWUP_ACTION, kwargs=staff_task, method="post"),
     "followups:snooze": Entry(FOLLOWUP_ACTION, kwargs=staff_task, method="post", data=snooze_data),
     "followups:acknowledge": Entry(FOLLOWUP_ACTION, kwargs=staff_task, method="post"),
+    # Setting aside is for what ends with its own record (a talk due): an agreed action is refused (400).
+    "followups:set_aside": Entry(
+        pages({}, default_user=404) | {"staff": 400, "supervisor": 400},
+        kwargs=staff_task,
+        method="post",
+        data={"reason": "long_leave"},
+    ),
     "inbox": Entry(pages({})),
     "inbox-read": Entry(pages({}, default_user=302), method="post"),
     # Monitoring: public, and says only how long ago the scan ran (503 here: no scan has run yet).
@@ -145,6 +152,9 @@ MATRIX: dict[str, Entry] = {
     "talks:action-row": Entry(SUPERVISORS_ONLY),
     "talks:overview": Entry(SUPERVISORS_ONLY),
     "talks:mine": Entry(pages({})),
+    # What is recorded about oneself: every signed-in person (each principal here has a person record;
+    # a login without one gets 403, see tests/wellbeing/test_directory.py).
+    "my-records": Entry(pages({})),
     # A person's talk history: visible people outside the supervisor's units are refused (403).
     "talks:person": Entry(
         pages({}, default_user=404)

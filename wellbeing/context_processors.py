@@ -24,6 +24,7 @@ def navigation(request):
         items.append((_("Roles to confirm"), reverse("roles-pending")))
     if getattr(policy.access_for(user).person, "pk", None) is not None:
         items.append((_("My talks"), reverse("talks:mine")))
+        items.append((_("My records"), reverse("my-records")))
     if policy.can(user, "person.directory"):
         items.append((_("People"), reverse("people")))
     if policy.can(user, "api.docs"):

@@ -40,13 +40,24 @@ class OrgUnitChoiceField(forms.ModelChoiceField):
 
 
 class PersonSearchForm(forms.Form):
-    q = forms.CharField(label=_("Name or ID"), max_length=100, required=False)
+    """The directory's search. ``units``: the units the user may filter by (the selector
+    ``directory_units_for_user``); any other unit is refused as an error, not ignored."""
+
+    q = forms.CharField(label=_("Name, pinyin or ID"), max_length=100, required=False)
     unit = OrgUnitChoiceField(
-        label=_("Unit"), queryset=OrgUnit.objects.order_by("path"), required=False, empty_label=_("Any unit")
+        label=_("Unit"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        empty_label=_("Any unit"),
+        error_messages={"invalid_choice": _("Choose one of the units you can see.")},
     )
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("Any status")), *Person.Status.choices], required=False
     )
+
+    def __init__(self, *args, units, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
 
 
 class FollowUpFilterForm(forms.Form):
@@ -77,3 +88,14 @@ class SnoozeForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
     reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class SetAsideForm(forms.Form):
+    """Setting aside an obligation that ends with its own record (a talk due), with a reason."""
+
+    reason = forms.ChoiceField(
+        label=_("Why"),
+        choices=[("", "—"), *FollowUp.SetAsideReason.choices],
+        error_messages={"required": _("Choose why.")},
+    )
+    note = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)

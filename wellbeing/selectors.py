@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Lower, NullIf, StrIndex, Substr
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wellbeing import lifecycle, policy
-from wellbeing.models import Delivery, FollowUp, Notification, OrgUnit, Person, Role, ScanRun, Stage
+from wellbeing.models import Delivery, FollowUp, Notification, OrgUnit, Person, Referral, Role, ScanRun, Stage, Tier
 from wellbeing.models.followups import STAGE_BITS
 from wellbeing.reminders.routing import second_line
 
@@ -37,8 +38,82 @@ def person_list_for_user(*, user, filters: PersonFilters | None = None) -> Query
     if f.updated_since is not None:
         qs = qs.filter(updated_at__gte=f.updated_since)
     if f.search:
-        qs = qs.filter(Q(full_name__icontains=f.search) | Q(external_id__iexact=f.search))
-    return qs
+        qs = qs.filter(person_search_q(f.search))
+    return qs.order_by(*PERSON_PINYIN_ORDER)
+
+
+def person_search_q(text: str) -> Q:
+    """Name, external id, or pinyin as the talk picker finds people: initials ("wj") or full pinyin
+    ("wangjing", "wang jing"), in any case. ``Person.name_pinyin`` holds "initials full"."""
+    text = text.strip().replace("\x00", "")
+    q = Q(full_name__icontains=text) | Q(external_id__iexact=text)
+    pinyin = "".join(text.lower().split())
+    if pinyin.isascii() and pinyin.isalpha():
+        q |= Q(name_pinyin__icontains=pinyin)
+    return q
+
+
+#: Names in pinyin order (the full-pinyin part of "initials full"; a name without Chinese characters
+#: has no pinyin and sorts by itself), then by name and id so pages are stable.
+PERSON_PINYIN_ORDER = (
+    Coalesce(
+        NullIf(Substr("name_pinyin", StrIndex("name_pinyin", Value(" ")) + 1), Value("")), Lower("full_name")
+    ).asc(),
+    "full_name",
+    "id",
+)
+
+
+def directory_units_for_user(*, user) -> QuerySet[OrgUnit]:
+    """The units the directory's filter offers: all of them to whoever sees everyone (lead counsellor,
+    administrator); otherwise the units a unit-scoped role covers (supervisor, HR officer) and below,
+    and the units of anyone else the user may see (a report by line management, their own unit)."""
+    access = policy.access_for(user)
+    if policy.sees_all_people(access):
+        return OrgUnit.objects.order_by("path")
+    visible_units = policy.people_visible_to(access).values("unit_id")
+    q = policy.subtree_q(access.scope_units(), prefix="") | Q(pk__in=visible_units)
+    return OrgUnit.objects.filter(q).order_by("path")
+
+
+# --- What is recorded about me (access.md: staff, "self") -------------------------------------------
+
+
+def my_followups(*, user, limit: int = 50) -> list[FollowUp]:
+    """The follow-ups the user owns that are about themselves (or nobody else): open ones first, then
+    the latest done. Agreed actions are left to the talks app's section, and work about other people
+    (a supervisor's talk due with a report, a counsellor's case contact) is not a record about me."""
+    access = policy.access_for(user)
+    if access.person is None:
+        return []
+    qs = (
+        followup_list_for_user(user=user, filters=FollowUpFilters(owner_is_me=True))
+        .filter(Q(person=access.person) | Q(person__isnull=True))
+        .exclude(kind=FollowUp.Kind.TALK_ACTION)
+        .annotate(closed=Case(When(status__in=FollowUp.ACTIVE_STATUSES, then=Value(0)), default=Value(1)))
+    )
+    return list(qs.order_by("closed", "due_at", "id")[:limit])
+
+
+@dataclass(frozen=True)
+class ReferralStatus:
+    """A referral about the reader, as they may see it: that it exists and its status - never the
+    reason, urgency, note, source or who made it (access.md, "referral: existence and status")."""
+
+    made_on: date
+    status: str
+    status_label: str
+
+
+def referral_statuses_about_me(*, user) -> list[ReferralStatus]:
+    access = policy.access_for(user)
+    if access.person is None:
+        return []
+    rows = (
+        Referral.objects.filter(person=access.person).order_by("-created_at", "-id").values_list("created_at", "status")
+    )
+    labels = dict(Referral.Status.choices)
+    return [ReferralStatus(timezone.localdate(at), status, str(labels.get(status, status))) for at, status in rows]
 
 
 def person_get_for_user(*, user, external_id: str) -> Person:
@@ -121,6 +196,8 @@ def followup_list_for_user(*, user, filters: FollowUpFilters | None = None, team
     end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
     active = Q(status__in=FollowUp.ACTIVE_STATUSES)
     not_snoozed = Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
+    if f.bucket != "done":
+        qs = qs.order_by(Tier.most_urgent_first_expression(), "due_at", "id")  # red first
     if f.bucket == "overdue":
         qs = qs.filter(active, not_snoozed, due_at__lt=now)
     elif f.bucket == "today":

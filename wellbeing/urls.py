@@ -6,6 +6,7 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("people/", pages.person_directory, name="people"),
     path("people/<str:external_id>/", pages.person_detail, name="person"),
+    path("me/records/", pages.my_records, name="my-records"),
     path("inbox/", followups.inbox, name="inbox"),
     path("inbox/read/", followups.inbox_mark_read, name="inbox-read"),
     path("health/", health.health, name="health"),

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/complete/", followups.followup_complete, name="complete"),
     path("<int:pk>/snooze/", followups.followup_snooze, name="snooze"),
     path("<int:pk>/acknowledge/", followups.followup_acknowledge, name="acknowledge"),
+    path("<int:pk>/set-aside/", followups.followup_set_aside, name="set_aside"),
 ]

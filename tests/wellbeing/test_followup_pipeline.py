@@ -88,7 +88,7 @@ def test_it_walks_a_follow_up_through_every_stage(org, clock, talk_due, django_c
     assert stages(scan(clock, "2026-03-07 10:00", cap)) == [("escalated", 0, "supervisor"), ("repeat", 3, "staff")]
     assert Notification.objects.filter(reminder__followup=talk_due).count() == 6
     assert len(mail.outbox) == 6  # one digest per recipient per scan
-    services.followup_complete(actor=org.users["staff"], followup=talk_due)
+    services.followup_complete(actor=org.users["staff"], followup=talk_due, by_record=True)  # the talk was logged
     assert scan(clock, "2026-03-09 10:00", cap) == []
 
 
@@ -229,10 +229,10 @@ def test_red_items_cannot_be_snoozed(org, clock):
 
 def test_only_the_owner_can_complete_it(org, clock, talk_due):
     with pytest.raises(PermissionDenied):
-        services.followup_complete(actor=org.users["outsider"], followup=talk_due)
-    services.followup_complete(actor=org.users["staff"], followup=talk_due, outcome="已谈")
+        services.followup_complete(actor=org.users["outsider"], followup=talk_due, by_record=True)
+    services.followup_complete(actor=org.users["staff"], followup=talk_due, outcome="已谈", by_record=True)
     with pytest.raises(ValidationError):
-        services.followup_complete(actor=org.users["staff"], followup=talk_due)
+        services.followup_complete(actor=org.users["staff"], followup=talk_due, by_record=True)
 
 
 def test_bad_follow_up_input_is_refused(org, clock):

@@ -32,7 +32,7 @@ def test_the_navigation_follows_the_roles(as_principal):
     staff_nav = as_principal("staff").get("/").context["nav_items"]
     admin_nav = as_principal("administrator").get("/").context["nav_items"]
     supervisor_nav = as_principal("supervisor").get("/").context["nav_items"]
-    assert [str(label) for label, _ in staff_nav] == ["Home", "My follow-ups", "My talks", "API"]
+    assert [str(label) for label, _ in staff_nav] == ["Home", "My follow-ups", "My talks", "My records", "API"]
     assert [str(label) for label, _ in supervisor_nav] == [
         "Home",
         "My follow-ups",
@@ -40,6 +40,7 @@ def test_the_navigation_follows_the_roles(as_principal):
         "Log a talk",
         "Talk overview",
         "My talks",
+        "My records",
         "People",
         "API",
     ]
@@ -48,6 +49,7 @@ def test_the_navigation_follows_the_roles(as_principal):
         "My follow-ups",
         "Roles to confirm",
         "My talks",
+        "My records",
         "People",
         "API",
         "Administration",

@@ -30,6 +30,14 @@ class Tier(models.TextChoices):
     def most_urgent_first(cls) -> list["Tier"]:
         return sorted(cls, key=lambda t: -t.rank)
 
+    @classmethod
+    def most_urgent_first_expression(cls, field: str = "tier") -> models.Case:
+        """An ORDER BY term putting red first, then orange, yellow and routine."""
+        return models.Case(
+            *(models.When(**{field: t.value}, then=models.Value(-t.rank)) for t in cls),
+            output_field=models.IntegerField(),
+        )
+
 
 _TIER_RANKS = {"routine": 0, "yellow": 1, "orange": 2, "red": 3}
 
@@ -93,6 +101,14 @@ class FollowUp(TimeStampedModel):
         MANAGER = "manager", _("the owner's manager")
         LEAD_COUNSELLOR = "lead_counsellor", _("the lead counsellor")
         USER = "user", _("a named person")
+
+    class SetAsideReason(models.TextChoices):
+        """Why an obligation that ends with its own record (a talk due ends with a talk) is set aside."""
+
+        LONG_LEAVE = "long_leave", _("the person is on long leave")
+        LEFT = "left", _("the person has left")
+        OUTSIDE = "outside", _("talked to outside the system")
+        OTHER = "other", _("other (say why)")
 
     ACTIVE_STATUSES = (Status.OPEN, Status.SNOOZED)
 

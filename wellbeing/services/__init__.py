@@ -12,14 +12,18 @@ from wellbeing.services.configuration import (
     two_factor_device_remove,
 )
 from wellbeing.services.followups import (
+    RecordClosure,
     followup_acknowledge,
     followup_cancel,
     followup_complete,
     followup_create,
     followup_reassign,
     followup_reschedule,
+    followup_set_aside,
     followup_snooze,
     notification_mark_read,
+    record_closure,
+    register_record_closure,
 )
 from wellbeing.services.people import (
     PERSON_FIELDS,
@@ -41,6 +45,7 @@ from wellbeing.services.roles import role_assign, role_confirm, role_end, role_r
 __all__ = [
     "PERSON_FIELDS",
     "URGENCY_TIERS",
+    "RecordClosure",
     "account_password_reset",
     "api_client_create",
     "api_client_revoke",
@@ -54,6 +59,7 @@ __all__ = [
     "followup_create",
     "followup_reassign",
     "followup_reschedule",
+    "followup_set_aside",
     "followup_snooze",
     "notification_mark_read",
     "org_unit_create",
@@ -64,8 +70,10 @@ __all__ = [
     "person_leave",
     "person_move",
     "person_update",
+    "record_closure",
     "referral_acknowledge",
     "referral_create",
+    "register_record_closure",
     "role_assign",
     "role_confirm",
     "role_end",

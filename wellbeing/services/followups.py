@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -12,10 +14,35 @@ from django.utils.translation import gettext as _
 
 from wellbeing import policy, tasks
 from wellbeing.actors import is_system, user_of
-from wellbeing.audit import audit_record, diff
+from wellbeing.audit import REDACTED, audit_record, diff
 from wellbeing.models import AuditEvent, FollowUp, Notification, Person, Tier
 from wellbeing.reminders.timing import TimingTable, initial_next_action
 from wellbeing.validation import full_clean
+
+
+@dataclass(frozen=True)
+class RecordClosure:
+    """A kind of follow-up that ends with its own record, offered by the app that owns the kind: a
+    "talk due" ends when the talk is logged (talks app), never by a bare "done". The owner may set it
+    aside with a reason instead; the app then decides what follows (e.g. the next talk due)."""
+
+    action_label: Callable[[], str]
+    action_url: Callable[[FollowUp], str | None]
+    after_set_aside: Callable[..., None]  # (*, actor, followup, reason) -> None
+
+
+_closures: dict[str, RecordClosure] = {}
+
+
+def register_record_closure(kind: str, closure: RecordClosure) -> None:
+    """Called from an app's AppConfig.ready()."""
+    if kind in _closures:
+        raise ValueError(f"A record closure for {kind!r} is registered already.")
+    _closures[kind] = closure
+
+
+def record_closure(kind: str) -> RecordClosure | None:
+    return _closures.get(kind)
 
 
 def _validate(f: FollowUp) -> None:
@@ -134,13 +161,24 @@ def followup_create(
 
 @transaction.atomic
 def followup_complete(
-    *, actor, followup: FollowUp, outcome: str = "", authorized: bool = False, confidential: bool | None = None
+    *,
+    actor,
+    followup: FollowUp,
+    outcome: str = "",
+    authorized: bool = False,
+    confidential: bool | None = None,
+    by_record: bool = False,
 ) -> FollowUp:
     """Mark it done. ``confidential=True`` also hides it from everyone but its owner and creator
-    (done by a restricted talk: its completion time would give the talk away)."""
+    (done by a restricted talk: its completion time would give the talk away). A kind that ends with
+    its own record (``register_record_closure``) is done only by that record (``by_record=True``)."""
     f = _locked(followup)
     _may_act(actor, f, authorized)
     _require_active(f)
+    if not by_record and record_closure(f.kind) is not None:
+        raise ValidationError(
+            {"status": [_("This ends when the talk is logged. Log it, or set it aside with a reason.")]}
+        )
     old_status = f.status
     f.status = FollowUp.Status.DONE
     f.completed_at = timezone.now()
@@ -192,6 +230,45 @@ def followup_cancel(*, actor, followup: FollowUp, reason: str, authorized: bool 
         changes=diff({"status": old}, {"status": f.status}),
         reason=reason[:500],
     )
+    return f
+
+
+@transaction.atomic
+def followup_set_aside(*, actor, followup: FollowUp, reason: str, note: str = "", authorized: bool = False) -> FollowUp:
+    """Set aside an obligation that ends with its own record (a talk due), with a reason: recorded
+    (the note encrypted, in the outcome) and audited (the reason's code; never the note). The app
+    that owns the kind then decides what follows (``RecordClosure.after_set_aside``)."""
+    f = _locked(followup)
+    _may_act(actor, f, authorized)
+    _require_active(f)
+    closure = record_closure(f.kind)
+    errors: dict[str, list[str]] = {}
+    if closure is None:
+        errors["status"] = [_("Mark this one done instead.")]
+    if reason not in FollowUp.SetAsideReason.values:
+        errors["reason"] = [_("Choose why it is set aside.")]
+    note = (note or "").strip()
+    if reason == FollowUp.SetAsideReason.OTHER and not note:
+        errors["note"] = [_("Say why it is set aside.")]
+    if len(note) > 500:
+        errors["note"] = [_("At most %(max)s characters.") % {"max": 500}]
+    if "\x00" in note:
+        errors["note"] = [_("Null characters are not allowed.")]
+    if errors:
+        raise ValidationError(errors)
+    old = f.status
+    f.status = FollowUp.Status.CANCELLED
+    f.outcome = note
+    f.next_action_at = None
+    f.save(update_fields=["status", "outcome", "next_action_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.STATUS,
+        target=f,
+        subject_person=None if f.confidential else f.person,
+        changes={**diff({"status": old}, {"status": f.status}), "set_aside": reason, "note": REDACTED if note else ""},
+    )
+    closure.after_set_aside(actor=actor, followup=f, reason=reason)
     return f
 
 

@@ -8,27 +8,55 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wellbeing import policy, selectors, services
-from wellbeing.forms import CompleteForm, FollowUpFilterForm, SnoozeForm
+from wellbeing.forms import CompleteForm, FollowUpFilterForm, SetAsideForm, SnoozeForm
+from wellbeing.models import FollowUp
+
+
+def _with_record_actions(followups):
+    """Attach, to each follow-up that ends with its own record (a talk due), what ends it: the label
+    and link of its app's action ("Log the talk"), so the page offers that instead of "done"."""
+    for f in followups:
+        closure = services.record_closure(f.kind)
+        f.record_action = (closure.action_label(), closure.action_url(f)) if closure is not None else None
+    return followups
 
 
 def _list(request, *, team: bool):
     form = FollowUpFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    bucket = data.get("bucket") or "overdue"
+    counts = {} if team else selectors.bucket_counts_for_user(user=request.user)
+    # Opens on the most urgent bucket that has something in it (overdue, then today, then upcoming).
+    default = next((b for b in ("overdue", "today", "upcoming") if counts.get(b)), "overdue")
+    bucket = data.get("bucket") or default
     filters = selectors.FollowUpFilters(
         bucket=bucket, kind=data.get("kind") or None, tier=data.get("tier") or None, owner_is_me=not team
     )
     items = selectors.followup_list_for_user(user=request.user, filters=filters, team=team)
     page = Paginator(items, 30).get_page(request.GET.get("page"))
-    counts = {} if team else selectors.bucket_counts_for_user(user=request.user)
+    _with_record_actions(page.object_list)
     tabs = [(key, label, counts.get(key)) for key, label in FollowUpFilterForm.base_fields["bucket"].choices]
+    quick_kinds = [
+        ("", _("All")),
+        (FollowUp.Kind.TALK_DUE, _("Talks due")),
+        (FollowUp.Kind.TALK_ACTION, _("Agreed actions")),
+    ]
     return render(
         request,
         "wellbeing/followups.html",
-        {"form": form, "page": page, "bucket": bucket, "team": team, "tabs": tabs},
+        {
+            "form": form,
+            "page": page,
+            "bucket": bucket,
+            "team": team,
+            "tabs": tabs,
+            "kind": data.get("kind") or "",
+            "quick_kinds": quick_kinds,
+            "set_aside_form": SetAsideForm(),
+        },
     )
 
 
@@ -52,6 +80,7 @@ def team_followups(request):
 @login_required
 def followup_detail(request, pk: int):
     followup = selectors.followup_get_for_user(user=request.user, followup_id=pk)
+    _with_record_actions([followup])
     return render(
         request,
         "wellbeing/followup_detail.html",
@@ -60,16 +89,24 @@ def followup_detail(request, pk: int):
             "can_manage": policy.can(request.user, "followup.manage", followup),
             "complete_form": CompleteForm(),
             "snooze_form": SnoozeForm(),
+            "set_aside_form": SetAsideForm(),
         },
     )
 
 
 def _after_action(request, followup, *, error_form=None):
+    _with_record_actions([followup])
     if request.htmx:
         response = render(
             request,
             "wellbeing/_followup_row.html",
-            {"f": followup, "error_form": error_form, "snooze_form": SnoozeForm(), "team": False},
+            {
+                "f": followup,
+                "error_form": error_form,
+                "snooze_form": SnoozeForm(),
+                "set_aside_form": SetAsideForm(),
+                "team": False,
+            },
         )
         if error_form is not None:
             response.status_code = 400
@@ -82,7 +119,8 @@ def _after_action(request, followup, *, error_form=None):
                 "f": followup,
                 "can_manage": True,
                 "complete_form": CompleteForm(),
-                "snooze_form": error_form,
+                "snooze_form": error_form if isinstance(error_form, SnoozeForm) else SnoozeForm(),
+                "set_aside_form": error_form if isinstance(error_form, SetAsideForm) else SetAsideForm(),
                 "error_form": error_form,
             },
             status=400,
@@ -134,6 +172,20 @@ def followup_snooze(request, pk: int):
         SnoozeForm(request.POST),
         lambda data: services.followup_snooze(
             actor=request.user, followup=followup, until=data["until"], reason=data["reason"]
+        ),
+    )
+
+
+@require_POST
+@login_required
+def followup_set_aside(request, pk: int):
+    followup = _managed(request, pk)
+    return _apply(
+        request,
+        followup,
+        SetAsideForm(request.POST),
+        lambda data: services.followup_set_aside(
+            actor=request.user, followup=followup, reason=data["reason"], note=data["note"]
         ),
     )
 

@@ -1,4 +1,7 @@
-"""The core's pages: each role's home, the people directory and a person's profile."""
+"""The core's pages: each role's home, the people directory, a person's profile and what is recorded
+about oneself."""
+
+from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -40,7 +43,7 @@ def home(request):
 def person_directory(request):
     if not policy.can(request.user, "person.directory"):
         raise PermissionDenied
-    form = PersonSearchForm(request.GET or None)
+    form = PersonSearchForm(request.GET or None, units=selectors.directory_units_for_user(user=request.user))
     people = selectors.person_list_for_user(user=request.user)
     if form.is_valid():
         data = form.cleaned_data
@@ -70,3 +73,49 @@ def person_detail(request, external_id: str):
 #: Other apps add buttons to a person's page from their AppConfig.ready(): callables
 #: (user, person) -> [(label, url, bootstrap button style)], so the core imports none of them.
 PERSON_PAGE_LINKS: list = []
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    heading: str
+    detail: str = ""
+    text: str = ""  # longer text, shown with its line breaks
+    url: str = ""
+    muted: bool = False  # done or closed
+
+
+@dataclass(frozen=True)
+class RecordSection:
+    """One part of "everything recorded about me": a heading and its rows (plain text, escaped when
+    shown)."""
+
+    key: str  # a stable name (the section's data-testid)
+    title: str
+    rows: list[RecordRow]
+    empty: str = ""  # what to say when there are no rows
+
+
+#: Other apps add their part of "everything recorded about me" from their AppConfig.ready():
+#: callables (request, person) -> [RecordSection], each reading through its own selectors (and auditing
+#: what it shows), so the core imports none of them. Sections appear in registration order, before
+#: the core's own (follow-ups, referrals).
+MY_RECORDS_SECTIONS: list = []
+
+
+@require_GET
+@login_required
+def my_records(request):
+    """What is recorded about the signed-in person, as access.md lets a person see it about themselves:
+    never a counsellor's working notes. Without a person record there is nothing to show: 403 (the
+    navigation does not offer the page then)."""
+    person = policy.access_for(request.user).person
+    if person is None:
+        raise PermissionDenied
+    sections = [section for provider in MY_RECORDS_SECTIONS for section in provider(request, person)]
+    context = {
+        "person": person,
+        "sections": sections,
+        "followups": selectors.my_followups(user=request.user),
+        "referrals": selectors.referral_statuses_about_me(user=request.user),
+    }
+    return render(request, "wellbeing/my_records.html", context)

@@ -1,0 +1,52 @@
+"""The talks app's part of "everything recorded about me" (the core's MY_RECORDS_SECTIONS, filled from
+TalksConfig.ready()): the talks the person took part in with the summary shared with them, and the
+agreed actions they own. Never a talk's main content, difficulties or suggestions (the leader's)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from talks import selectors
+from talks.models import TalkAction
+from wellbeing.views.pages import RecordRow, RecordSection
+
+
+def my_actions(*, user, limit: int = 50) -> list[TalkAction]:
+    """The agreed actions the user owns (access.md "talk: agreed actions": staff see the ones they
+    own), open ones first; one query with the follow-up that tracks each."""
+    actions = TalkAction.objects.filter(owner=user).select_related("followup").order_by("-due_date", "-id")[:limit]
+    return sorted(actions, key=lambda a: (a.followup is not None and not a.followup.is_active, a.due_date))
+
+
+def my_record_sections(request, person) -> list[RecordSection]:
+    """Two sections: my talks (date, kind, who led it, the shared summary) and my agreed actions."""
+    talk_rows = []
+    for talk, summary in selectors.my_talk_summaries(user=request.user):  # audited: one entry per talk
+        leader = getattr(getattr(talk.led_by, "person", None), "full_name", "") or talk.led_by.get_username()
+        talk_rows.append(
+            RecordRow(
+                heading=f"{formats.date_format(timezone.localtime(talk.held_at), 'Y-m-d')} {talk.get_kind_display()}",
+                detail=_("Led by %(name)s") % {"name": leader},
+                text=summary or _("No summary was shared."),
+                url=reverse("talks:detail", args=[talk.pk]),
+            )
+        )
+    action_rows = []
+    for action in my_actions(user=request.user):
+        done = action.followup is not None and not action.followup.is_active
+        status = action.followup.get_status_display() if action.followup is not None else _("open")
+        action_rows.append(
+            RecordRow(
+                heading=action.description,
+                detail=_("By %(date)s · %(status)s")
+                % {"date": formats.date_format(action.due_date, "Y-m-d"), "status": status},
+                url=reverse("followups:detail", args=[action.followup_id]) if action.followup_id else "",
+                muted=done,
+            )
+        )
+    return [
+        RecordSection("my-records-talks", _("Talks"), talk_rows, _("No talks yet.")),
+        RecordSection("my-records-actions", _("Agreed actions"), action_rows, _("No agreed actions.")),
+    ]
