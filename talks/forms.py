@@ -67,7 +67,7 @@ class TalkForm(forms.Form):
     )
     refer = forms.BooleanField(label=_("Refer to the counselling team"), required=False)
     referral_urgency = forms.ChoiceField(
-        label=_("Urgency"), choices=Referral.Urgency.choices, required=False, initial=Referral.Urgency.ROUTINE
+        label=_("Urgency"), choices=[("", "—"), *Referral.Urgency.choices], required=False
     )
     referral_reason = forms.ChoiceField(
         label=_("Reason"), choices=[("", "—"), *Referral.Reason.choices], required=False
@@ -98,6 +98,8 @@ class TalkForm(forms.Form):
             self.add_error("trigger", _("Say what triggered the talk."))
         if data.get("refer") and not data.get("referral_reason"):
             self.add_error("referral_reason", _("Choose a reason for the referral."))
+        if data.get("refer") and not data.get("referral_urgency"):
+            self.add_error("referral_urgency", _("Choose how urgent it is."))
         return data
 
 

@@ -44,7 +44,7 @@ def _to_input(form: TalkForm, actions: ActionFormSet) -> services.TalkInput:
     referral = None
     if d.get("refer"):
         referral = services.ReferralInput(
-            urgency=d.get("referral_urgency") or Referral.Urgency.ROUTINE,
+            urgency=d["referral_urgency"],
             reason=d["referral_reason"],
             note=d.get("referral_note", ""),
             person=d.get("referral_person"),

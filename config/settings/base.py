@@ -355,4 +355,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 TALK_CADENCE_DAYS = env.int("TALK_CADENCE_DAYS", default=90)
 
 # django-bootstrap5: no green "valid" marks on filters and re-shown forms; errors stay red.
-BOOTSTRAP5 = {"success_css_class": ""}
+BOOTSTRAP5 = {
+    "success_css_class": "",
+    "field_renderers": {"default": "wellbeing.bootstrap.ErrorsOnlyFieldRenderer"},
+}

@@ -140,6 +140,10 @@ def test_every_reminder_once_through_kills_double_beats_and_smtp_failures(tmp_pa
         "DJANGO_SETTINGS_MODULE": "tests.support.fault_settings",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "FAULT_BROKER_URL": REDIS_URL,
+        # Celery reads CELERY_BROKER_URL from the environment ahead of the settings: without this the
+        # processes would share the suite's broker (and whatever an earlier killed worker left there)
+        # instead of the database this test flushes.
+        "CELERY_BROKER_URL": REDIS_URL,
         "FAULT_SMTP_PORT": str(smtp.port),
         "FAULT_BEAT_SCHEDULE": str(tmp_path / "unused"),
     }

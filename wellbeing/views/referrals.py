@@ -16,8 +16,17 @@ from wellbeing.models import Referral
 
 
 class ReferralForm(forms.Form):
-    urgency = forms.ChoiceField(label=gettext_lazy("Urgency"), choices=Referral.Urgency.choices)
-    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=Referral.Reason.choices)
+    # Nothing is preselected: the referrer chooses how urgent it is and why, every time.
+    urgency = forms.ChoiceField(
+        label=gettext_lazy("Urgency"),
+        choices=[("", "—"), *Referral.Urgency.choices],
+        error_messages={"required": gettext_lazy("Choose how urgent it is.")},
+    )
+    reason = forms.ChoiceField(
+        label=gettext_lazy("Reason"),
+        choices=[("", "—"), *Referral.Reason.choices],
+        error_messages={"required": gettext_lazy("Choose a reason for the referral.")},
+    )
     note = forms.CharField(
         label=gettext_lazy("Note for the counselling team"),
         max_length=2000,
@@ -32,7 +41,7 @@ def referral_new(request, external_id: str):
     person = selectors.person_get_for_user(user=request.user, external_id=external_id)
     if not policy.can(request.user, "referral.create", person):
         raise PermissionDenied
-    form = ReferralForm(request.POST or None)
+    form = ReferralForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.referral_create(
@@ -49,10 +58,18 @@ def referral_new(request, external_id: str):
         else:
             messages.success(request, _("The counselling team has received the referral."))
             return redirect("referrals")
+    # An open referral about the same person is shown before a second is made (the referrer's own;
+    # the lead counsellor sees all), so the counselling team is not sent the same person twice.
+    open_referrals = list(
+        policy.referrals_visible_to(request.user)
+        .filter(person=person)
+        .exclude(status=Referral.Status.TAKEN_IN)
+        .order_by("-created_at")[:5]
+    )
     return render(
         request,
         "wellbeing/referral_form.html",
-        {"form": form, "person": person},
+        {"form": form, "person": person, "open_referrals": open_referrals},
         status=400 if request.method == "POST" else 200,
     )
 
