@@ -113,18 +113,7 @@ def role_confirm(*, actor, assignment: RoleAssignment) -> RoleAssignment:
     assignment = _locked_pending(assignment)
     if is_system(actor) or not policy.can(actor, "role.confirm", assignment):
         raise PermissionDenied(_("A second person confirms this role: not its holder, nor whoever assigned it."))
-    assignment.status = RoleAssignment.Status.CONFIRMED
-    assignment.decided_by = user_of(actor)
-    assignment.decided_at = timezone.now()
-    full_clean(assignment)
-    assignment.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.STATUS,
-        target=assignment,
-        subject_person=Person.objects.filter(user=assignment.user).first(),
-        changes=diff({"status": RoleAssignment.Status.PENDING}, {"status": assignment.status}),
-    )
+    _decide(actor, assignment, RoleAssignment.Status.CONFIRMED)
     policy.forget(assignment.user)
     announce(LifecycleEvent.Kind.ROLE_ASSIGNED, actor=actor, assignment=assignment)
     return assignment
@@ -146,7 +135,13 @@ def role_refuse(*, actor, assignment: RoleAssignment, reason: str, authorized: b
     withdrawn = getattr(actor, "pk", None) is not None and actor.pk == assignment.assigned_by_id
     if not (authorized or is_system(actor) or withdrawn or policy.can(actor, "role.confirm", assignment)):
         raise PermissionDenied(_("You cannot refuse this role."))
-    assignment.status = RoleAssignment.Status.REFUSED
+    _decide(actor, assignment, RoleAssignment.Status.REFUSED, reason=reason)
+    return assignment
+
+
+def _decide(actor, assignment: RoleAssignment, status: str, *, reason: str = "") -> None:
+    """Record a second person's decision on a pending clinical role, and audit it."""
+    assignment.status = status
     assignment.decided_by = user_of(actor)
     assignment.decided_at = timezone.now()
     full_clean(assignment)
@@ -159,7 +154,6 @@ def role_refuse(*, actor, assignment: RoleAssignment, reason: str, authorized: b
         changes=diff({"status": RoleAssignment.Status.PENDING}, {"status": assignment.status}),
         reason=reason,
     )
-    return assignment
 
 
 @transaction.atomic
