@@ -9,6 +9,7 @@ back as if it were text. (Libraries that fall back to returning the stored value
 that reason; see docs/security.md.)
 """
 
+import json
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -96,6 +97,34 @@ class EncryptedTextField(models.TextField):
         if lookup_name != "isnull":
             raise TypeError(f"Encrypted fields cannot be filtered with '{lookup_name}'.")
         return super().get_lookup(lookup_name)
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A small JSON object stored encrypted: the parameters of a message rendered at display time
+    (``wellbeing.messages``), which may hold names. Reads back as a dict (``{}`` when empty)."""
+
+    description = "Encrypted JSON"
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return encrypt_text(json.dumps(self.to_python(value), ensure_ascii=False, sort_keys=True))
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return self.to_python(decrypt_text(value))
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value else {}
+            except ValueError:
+                return {}
+        return value if isinstance(value, dict) else {}
+
+    def value_to_string(self, obj):
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False, sort_keys=True)
 
 
 def encrypt_existing(table: str, columns: list[str]):
