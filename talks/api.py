@@ -1,7 +1,8 @@
-"""/api/v1/talks/: create, list and read talk records, for signed-in users only.
+"""/api/v1/talks/: create, list, read and amend talk records, for signed-in users only.
 
 No API-client scope can read talks. Lists carry who/when/kind; the recorded text appears only in a
-single talk, only for those the policy allows, and each such read is audited.
+single talk, only for those the policy allows, and each such read is audited. The author amends a talk
+(PATCH) within TALK_AMEND_DAYS and annotates it (POST .../annotations/) after that.
 """
 
 from django.core.exceptions import ValidationError
@@ -17,9 +18,10 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from talks import selectors, services
+from talks import history, selectors, services
 from talks.models import MAX_ACTIONS, TEXT_MAX, Talk, TalkAction
 from wellbeing import policy
 from wellbeing.api.permissions import IsAuthenticatedPrincipal, PolicyPermission
@@ -73,18 +75,30 @@ class TalkTextSerializer(serializers.Serializer):
     shared_summary = serializers.CharField(allow_null=True)
 
 
+class AnnotationSerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField(read_only=True)
+    text = serializers.CharField(read_only=True)
+
+
 class TalkDetailSerializer(TalkSerializer):
     mood_tags = serializers.ListField(child=serializers.ChoiceField(choices=Talk.MoodTag.choices), read_only=True)
     text = serializers.SerializerMethodField()
+    annotations = serializers.SerializerMethodField()
 
     class Meta(TalkSerializer.Meta):
-        fields = [*TalkSerializer.Meta.fields, "mood", "mood_tags", "text"]
+        fields = [*TalkSerializer.Meta.fields, "mood", "mood_tags", "version", "amended_at", "text", "annotations"]
         read_only_fields = fields
 
     @extend_schema_field(TalkTextSerializer)
     def get_text(self, talk) -> dict:
         text = selectors.talk_text_for_user(user=self.context["request"].user, talk=talk)
         return TalkTextSerializer(text.__dict__).data
+
+    @extend_schema_field(AnnotationSerializer(many=True))
+    def get_annotations(self, talk) -> list:
+        """The author's annotations, for whoever may read the recorded text (audited); else empty."""
+        annotations = history.talk_annotations_for_user(user=self.context["request"].user, talk=talk)
+        return AnnotationSerializer(annotations, many=True).data
 
 
 class ActionInput(serializers.Serializer):
@@ -137,6 +151,32 @@ class TalkCreateInput(serializers.Serializer):
         if any(v not in people for v in value):
             raise serializers.ValidationError(_("You can log talks only with people in your units."))
         return [people[v] for v in dict.fromkeys(value)]
+
+
+class TalkAmendInput(serializers.Serializer):
+    """What the author may amend (every field optional; what is left out stays as it is)."""
+
+    held_at = OrgDateTimeField(
+        required=False,
+        help_text=format_lazy("{} {}", gettext_lazy("When the talk was held; not in the future."), DATETIME_HELP),
+    )
+    location = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
+    mood = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    mood_tags = serializers.ListField(child=serializers.ChoiceField(choices=Talk.MoodTag.choices), required=False)
+    main_content = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    difficulties = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    suggestions = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    shared_summary = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    confidentiality = serializers.ChoiceField(
+        choices=Talk.Confidentiality.choices,
+        required=False,
+        help_text=gettext_lazy("Only from normal to restricted, never back."),
+    )
+
+
+class AnnotationInput(serializers.Serializer):
+    text = serializers.CharField(max_length=services.ANNOTATION_MAX)
 
 
 class TalkFilterInput(serializers.Serializer):
@@ -203,10 +243,27 @@ CREATE_EXAMPLE = {
                 | {
                     "mood": 3,
                     "mood_tags": ["family"],
+                    "version": 2,
+                    "amended_at": "2026-11-21T09:10:00+08:00",
                     "text": {"main_content": "……", "difficulties": "……", "suggestions": "……", "shared_summary": "……"},
+                    "annotations": [],
                 },
                 response_only=True,
             )
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Amend a talk (its author, within TALK_AMEND_DAYS of logging it)",
+        description=(
+            "The fields given replace the recorded ones; the version replaced is kept. Who took part, the "
+            "kind, the occasion and the agreed actions cannot be amended; confidentiality can only become "
+            "restricted. Someone else: 403. The author after the amend window: 400 (annotate instead)."
+        ),
+        request=TalkAmendInput,
+        responses={200: TalkDetailSerializer, **ERRORS, **NOT_FOUND},
+        examples=[
+            OpenApiExample("A corrected note", value={"mood": 4, "main_content": "……"}, request_only=True),
+            OpenApiExample("The talk", value=EXAMPLE | {"version": 2}, response_only=True),
         ],
     ),
     create=extend_schema(
@@ -222,13 +279,21 @@ CREATE_EXAMPLE = {
 class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     # Reads: the "talk.view" rule (people only: no API client scope reaches talks), then the selector
     # returns only the talks the reader may see (404 for any other). Logging a talk: "talk.log".
+    # Amending and annotating: "talk.view", then the selector (404), then the service asks the policy
+    # ("talk.amend" / "talk.annotate": 403 for anyone but the author, 400 for the author out of time).
     permission_classes = [IsAuthenticatedPrincipal, PolicyPermission]
-    policy_actions = {"list": "talk.view", "retrieve": "talk.view", "create": "talk.log"}
+    policy_actions = {
+        "list": "talk.view",
+        "retrieve": "talk.view",
+        "create": "talk.log",
+        "partial_update": "talk.view",
+        "annotations": "talk.view",
+    }
     filter_backends = []
     queryset = Talk.objects.none()
 
     def get_serializer_class(self):
-        return TalkDetailSerializer if self.action in ("retrieve", "create") else TalkSerializer
+        return TalkDetailSerializer if self.action in ("retrieve", "create", "partial_update") else TalkSerializer
 
     def get_queryset(self):
         filters = selectors.TalkFilters()
@@ -310,3 +375,37 @@ class TalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             )
         talk = selectors.talk_get_for_user(user=request.user, talk_id=talk.pk)
         return Response(TalkDetailSerializer(talk, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        talk = self.get_object()
+        data = TalkAmendInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        amendment = services.TalkAmendment.of(talk)
+        for name, value in data.validated_data.items():
+            setattr(amendment, name, value)
+        with transaction.atomic():
+            services.talk_amend(actor=request.user, talk=talk, data=amendment)
+        talk = selectors.talk_get_for_user(user=request.user, talk_id=talk.pk)
+        return Response(TalkDetailSerializer(talk, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Annotate a talk (its author, once it can no longer be amended)",
+        description="Dated and appended; never changed afterwards. Someone else: 403. While the talk may "
+        "still be amended: 400 (amend it instead).",
+        request=AnnotationInput,
+        responses={201: AnnotationSerializer, **ERRORS, **NOT_FOUND},
+        examples=[
+            OpenApiExample("An annotation", value={"text": "……"}, request_only=True),
+            OpenApiExample(
+                "The annotation", value={"created_at": "2026-12-01T10:00:00+08:00", "text": "……"}, response_only=True
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def annotations(self, request, pk=None):
+        talk = self.get_object()
+        data = AnnotationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            annotation = services.talk_annotate(actor=request.user, talk=talk, text=data.validated_data["text"])
+        return Response(AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED)

@@ -20,8 +20,8 @@ from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from talks.models import CadencePolicy, Talk
-from wellbeing import policy, services
+from talks.models import CadencePolicy, Talk, TalkRequest
+from wellbeing import messages, policy, services
 from wellbeing.models import FollowUp, OrgUnit, Person, Role
 
 #: A report never talked to (or newly under this supervisor) is due this long after it is noticed.
@@ -39,11 +39,6 @@ def cadence_days(person: Person) -> int:
         if path in by_path:
             return by_path[path]
     return settings.TALK_CADENCE_DAYS
-
-
-def _title(person: Person) -> str:
-    with translation.override(settings.LANGUAGE_CODE):  # stored titles use the organisation's language
-        return _("Heart-to-heart talk with %(name)s") % {"name": person.full_name}
 
 
 def _at_nine(day) -> datetime:
@@ -67,7 +62,9 @@ def _schedule(*, actor, supervisor, person: Person, due_at: datetime, confidenti
             services.followup_create(
                 actor=actor,
                 owner=supervisor,
-                title=_title(person),
+                # Worded when shown, in the reader's language ("Heart-to-heart talk with ...").
+                title_key=messages.TALK_DUE,
+                title_params={"name": person.full_name},
                 due_at=due_at,
                 kind=FollowUp.Kind.TALK_DUE,
                 subject=person,
@@ -98,6 +95,10 @@ def after_talk(*, actor, person: Person, talk: Talk) -> None:
             confidential=talk.is_restricted or None,
             by_record=True,
         )
+    # The talk answers the person's request for one, whoever led it.
+    TalkRequest.objects.filter(person=person, answered_at__isnull=True).update(
+        answered_at=timezone.now(), answered_by_talk=talk
+    )
     latest = (
         Talk.objects.filter(participations__person=person)
         .filter(_seen_by(actor))
@@ -107,6 +108,26 @@ def after_talk(*, actor, person: Person, talk: Talk) -> None:
     )
     next_day = timezone.localdate(max(talk.held_at, latest or talk.held_at)) + timedelta(days=cadence_days(person))
     _schedule(actor=actor, supervisor=actor, person=person, due_at=_at_nine(next_day), confidential=talk.is_restricted)
+
+
+def after_amend(*, actor, person: Person, talk: Talk, old_held_at: datetime) -> None:
+    """The talk's author amended it: a next talk due counted from its old date moves with the new
+    one, and after a talk made restricted the next one is confidential too."""
+    person_ct = ContentType.objects.get_for_model(Person)
+    days = cadence_days(person)
+    for f in _open_talk_dues().filter(owner=talk.led_by, person=person, subject_type=person_ct):
+        counted_from_old = f.due_at == _at_nine(timezone.localdate(old_held_at) + timedelta(days=days))
+        if talk.held_at != old_held_at and counted_from_old:
+            latest = (
+                Talk.objects.filter(participations__person=person)
+                .filter(_seen_by(talk.led_by))
+                .aggregate(last=Max("held_at"))["last"]
+            )
+            due = _at_nine(timezone.localdate(latest or talk.held_at) + timedelta(days=days))
+            if due != f.due_at:
+                services.followup_reschedule(actor=actor, followup=f, due_at=due, authorized=True)
+        if talk.is_restricted:
+            services.followup_make_confidential(actor=actor, followup=f, authorized=True)
 
 
 def sync_person(*, actor, person: Person, first_due: datetime | None = None) -> None:

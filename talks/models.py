@@ -4,6 +4,8 @@ Wellbeing talks only: 提醒谈话 and 诫勉谈话 are disciplinary measures of
 and do not belong here (design/domain.md); the system offers no such kind.
 """
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -82,6 +84,9 @@ class Talk(TimeStampedModel):
     confidentiality = models.CharField(
         _("confidentiality"), max_length=16, choices=Confidentiality.choices, default=Confidentiality.NORMAL
     )
+    #: 1 as first saved; each amendment by the author keeps the version it replaces (TalkVersion).
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    amended_at = models.DateTimeField(_("last amended"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("heart-to-heart talk")
@@ -110,6 +115,92 @@ class Talk(TimeStampedModel):
     @property
     def is_restricted(self) -> bool:
         return self.confidentiality == self.Confidentiality.RESTRICTED
+
+    #: What the author may amend within TALK_AMEND_DAYS (never who took part, the kind, the occasion
+    #: or the agreed actions); each amendment keeps the version it replaces.
+    AMENDABLE_FIELDS = (
+        "held_at",
+        "location",
+        "duration_minutes",
+        "mood",
+        "mood_tags",
+        "main_content",
+        "difficulties",
+        "suggestions",
+        "shared_summary",
+        "confidentiality",
+    )
+
+    @property
+    def amendable_until(self) -> datetime:
+        """The end of the author's window to amend the talk; after it, only annotations."""
+        return self.created_at + timedelta(days=settings.TALK_AMEND_DAYS)
+
+    def is_amendable(self, now: datetime) -> bool:
+        return now < self.amendable_until
+
+    def get_mood_tags_display(self) -> list[str]:
+        labels = dict(self.MoodTag.choices)
+        return [str(labels.get(tag, tag)) for tag in self.mood_tags]
+
+
+class TalkVersion(models.Model):
+    """A talk as it was before an amendment by its author, kept encrypted like the talk. The audit
+    trail names the fields an amendment changed and the version numbers, never the text."""
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField(_("version"))
+    held_at = models.DateTimeField(_("held at"))
+    location = EncryptedTextField(_("where"), max_length=100, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), null=True, blank=True)
+    mood = models.PositiveSmallIntegerField(_("state of mind"), null=True, blank=True)
+    mood_tags = models.JSONField(_("concerns"), default=list, blank=True)
+    main_content = EncryptedTextField(_("main content"), blank=True)
+    difficulties = EncryptedTextField(_("difficulties and requests"), blank=True)
+    suggestions = EncryptedTextField(_("suggestions"), blank=True)
+    shared_summary = EncryptedTextField(_("summary shared with the person"), blank=True)
+    confidentiality = models.CharField(_("confidentiality"), max_length=16, choices=Talk.Confidentiality.choices)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("written by"), on_delete=models.PROTECT, related_name="+"
+    )
+    #: When this version was written (the talk's creation for version 1).
+    edited_at = models.DateTimeField(_("written at"))
+    #: When the next amendment replaced it.
+    replaced_at = models.DateTimeField(_("replaced at"))
+
+    class Meta:
+        verbose_name = _("earlier version of a talk")
+        verbose_name_plural = _("earlier versions of talks")
+        ordering = ["talk", "-number"]
+        constraints = [models.UniqueConstraint(fields=["talk", "number"], name="talk_version_once")]
+
+    def __str__(self) -> str:
+        # Neutral: shown in the audit trail.
+        return f"{self._meta.verbose_name} #{self.talk_id}.{self.number}"
+
+    def get_mood_tags_display(self) -> list[str]:
+        labels = dict(Talk.MoodTag.choices)
+        return [str(labels.get(tag, tag)) for tag in self.mood_tags]
+
+
+class TalkAnnotation(models.Model):
+    """A dated note the author adds to a talk once it can no longer be amended. Appended, never edited;
+    readable by whoever may read the talk's recorded text."""
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="annotations")
+    text = EncryptedTextField(_("annotation"), max_length=2000)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("written by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("annotation")
+        verbose_name_plural = _("annotations")
+        ordering = ["talk", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"
 
 
 class TalkParticipant(models.Model):
@@ -212,3 +303,35 @@ class AgendaTemplate(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TalkRequest(models.Model):
+    """A member of staff asked for a talk (from their home page). Their supervisors are told, the talk
+    they owe comes forward to within TALK_REQUEST_WITHIN_DAYS, and the request is answered by the next
+    talk logged with the person. No free text: what it is about is for the talk itself."""
+
+    person = models.ForeignKey(
+        "wellbeing.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="talk_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by_talk = models.ForeignKey(
+        Talk, verbose_name=_("answered by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("talk request")
+        verbose_name_plural = _("talk requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open request per person: asking twice tells nobody twice.
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(answered_at__isnull=True), name="talk_request_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"

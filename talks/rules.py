@@ -6,17 +6,20 @@
 - the recorded text (content, difficulties, suggestions), the state of mind, the concerns and the
   trigger: the leader only, every read of text audited.
 - the shared summary: the leader and the participants.
+- amending: the leader, within TALK_AMEND_DAYS of saving; after that, annotating (the leader). Earlier
+  versions show the same fields as the talk; annotations, whoever reads the recorded text.
 - HR officers, administrators, the leading group and API clients: nothing (the leading group: counts).
 """
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from talks.models import Talk
 from wellbeing import policy
-from wellbeing.models import Role
+from wellbeing.models import Person, Role
 from wellbeing.policy import Access
 
 #: Fields anyone who may see a talk sees: who, when, what kind.
@@ -82,8 +85,40 @@ def talk_read_summary(access: Access, talk) -> bool:
     return talk is not None and "shared_summary" in talk_fields(access, talk)
 
 
+def _is_author(access: Access, talk) -> bool:
+    return (
+        talk is not None and access.user is not None and access.api_client is None and talk.led_by_id == access.user.pk
+    )
+
+
+def talk_amend(access: Access, talk) -> bool:
+    """Amending a talk: its author only, within TALK_AMEND_DAYS of saving it."""
+    return _is_author(access, talk) and talk.is_amendable(timezone.now())
+
+
+def talk_annotate(access: Access, talk) -> bool:
+    """Adding an annotation: its author only, once the talk can no longer be amended."""
+    return _is_author(access, talk) and not talk.is_amendable(timezone.now())
+
+
 def talk_overview(access: Access, obj) -> bool:
     return access.has(Role.SUPERVISOR)
+
+
+def talk_request(access: Access, obj) -> bool:
+    """Asking for a talk (and seeing one's next talk on the home page): staff with an active record."""
+    return (
+        access.api_client is None
+        and access.person is not None
+        and access.person.status != Person.Status.LEFT
+        and access.has(Role.STAFF)
+    )
+
+
+def talk_coverage(access: Access, obj) -> bool:
+    """Talk coverage and talks overdue by unit, counts only (k-suppressed): HR officers for their
+    units, the leading group for the organisation (access.md: "talk ... counts")."""
+    return access.has(Role.HR_OFFICER, Role.LEADING_GROUP)
 
 
 def talk_history(access: Access, person) -> bool:
@@ -94,8 +129,12 @@ def talk_history(access: Access, person) -> bool:
 RULES = {
     "talk.view": talk_view,
     "talk.log": talk_log,
+    "talk.request": talk_request,
+    "talk.coverage": talk_coverage,
     "talk.read_text": talk_read_text,
     "talk.read_summary": talk_read_summary,
+    "talk.amend": talk_amend,
+    "talk.annotate": talk_annotate,
     "talk.overview": talk_overview,
     "talk.history": talk_history,
 }

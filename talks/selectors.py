@@ -10,11 +10,11 @@ from django.db.models import Max, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from talks.models import CadencePolicy, Talk, TalkAction, TalkParticipant
+from talks.models import CadencePolicy, Talk, TalkAction, TalkParticipant, TalkRequest
 from talks.rules import TEXT_FIELDS, talks_visible_to
 from wellbeing import policy
 from wellbeing.audit import audit_sensitive_read, audit_sensitive_reads
-from wellbeing.models import FollowUp, OrgUnit, Person
+from wellbeing.models import FollowUp, OrgUnit, Person, Role
 
 
 @dataclass(frozen=True)
@@ -118,57 +118,133 @@ def open_actions_for_person(*, user, person: Person) -> list[TalkAction]:
     )
 
 
-@dataclass
-class CadenceRow:
+def people_talked_to_on(*, user, people: list[Person], day: date) -> list[Person]:
+    """Those of ``people`` with a talk the user may see held on ``day`` (the organisation's date):
+    logging a second one that day is asked about first (often the same talk logged twice)."""
+    if not people:
+        return []
+    met = set(
+        TalkParticipant.objects.filter(
+            talk__in=talks_visible_to(user), talk__held_at__date=day, person__in=people
+        ).values_list("person_id", flat=True)
+    )
+    return [p for p in people if p.pk in met]
+
+
+@dataclass(frozen=True)
+class TalkStanding:
+    """Where a person stands in the talk cadence, from one viewer's side: the one source of "never
+    talked to", "overdue" and "next talk" for the talk overview, the follow-ups, the person's page and
+    the home pages, so they always agree.
+
+    ``next_due`` is the viewer's own open "talk due" for the person when there is one (that is the
+    obligation reminders are about); otherwise the last talk plus the cadence; None for someone never
+    talked to with nothing scheduled."""
+
     person: Person
     last_talk: date | None
     interval_days: int
-    due: date | None
-    status: str  # "never", "overdue", "due_soon", "ok"
+    next_due: date | None
+    overdue: bool
+    followup: FollowUp | None = None
+
+    @property
+    def never(self) -> bool:
+        return self.last_talk is None
+
+    @property
+    def due(self) -> date | None:  # the overview's column (kept for its template)
+        return self.next_due
+
+    @property
+    def status(self) -> str:
+        """One word for a badge: "overdue" first, then "never" (talked to), "due_soon", "ok"."""
+        if self.overdue:
+            return "overdue"
+        if self.never:
+            return "never"
+        if self.next_due is not None and self.next_due <= timezone.localdate() + timedelta(days=DUE_SOON_DAYS):
+            return "due_soon"
+        return "ok"
+
+    @property
+    def covered(self) -> bool:
+        """Talked to within their cadence: counted in the coverage figure."""
+        return self.status in ("ok", "due_soon")
 
 
-def cadence_overview(*, user, unit: OrgUnit | None = None) -> tuple[list[CadenceRow], float | None]:
-    """Every active report of the supervisor with their last talk, cadence and status, and the
-    coverage: the share talked to within their cadence. Four queries whatever the size."""
+#: "Due soon" on the overview and the home page: within two weeks.
+DUE_SOON_DAYS = 14
+
+# Kept as a name for the overview's rows.
+CadenceRow = TalkStanding
+
+
+def _intervals(people: list[Person]) -> dict[int, int]:
+    """Each person's cadence (their own, else the nearest unit's, else the default): two queries."""
+    own = dict(CadencePolicy.objects.filter(person__in=people).values_list("person_id", "interval_days"))
+    by_unit = dict(CadencePolicy.objects.filter(unit__isnull=False).values_list("unit__path", "interval_days"))
+    result = {}
+    for p in people:
+        interval = own.get(p.pk)
+        path = p.unit.path
+        while interval is None and path:
+            interval = by_unit.get(path)
+            path = path[: -OrgUnit.steplen]
+        result[p.pk] = interval or settings.TALK_CADENCE_DAYS
+    return result
+
+
+def talk_standings(*, user, people: list[Person], aggregate: bool = False) -> dict[int, TalkStanding]:
+    """The standing of each of ``people`` (units loaded) as ``user`` may know it: their last talk the
+    user may see (normal talks, and restricted ones they led) and the user's own open "talk due".
+
+    ``aggregate``: for figures only (coverage, overdue by unit, never shown per person): every talk and
+    every supervisor's obligation counts. Five queries whatever the number of people."""
+    if not people:
+        return {}
+    ids = [p.pk for p in people]
+    talks = TalkParticipant.objects.filter(person_id__in=ids)
+    dues = FollowUp.objects.filter(
+        kind=FollowUp.Kind.TALK_DUE, status__in=FollowUp.ACTIVE_STATUSES, person_id__in=ids
+    ).order_by("due_at", "id")
+    if not aggregate:
+        talks = talks.filter(Q(talk__confidentiality=Talk.Confidentiality.NORMAL) | Q(talk__led_by=user))
+        dues = dues.filter(owner=user)
+    last = dict(talks.values("person_id").annotate(last=Max("talk__held_at")).values_list("person_id", "last"))
+    first_due: dict[int, FollowUp] = {}
+    for f in dues:
+        first_due.setdefault(f.person_id, f)
+    intervals = _intervals(people)
+    now = timezone.now()
+    result = {}
+    for p in people:
+        held = timezone.localdate(last[p.pk]) if last.get(p.pk) else None
+        f = first_due.get(p.pk)
+        if f is not None:
+            next_due = timezone.localdate(f.due_at)
+            overdue = f.due_at < now and not (f.snoozed_until and f.snoozed_until > now)
+        elif held is not None:
+            next_due = held + timedelta(days=intervals[p.pk])
+            overdue = next_due < timezone.localdate()
+        else:
+            next_due, overdue = None, False
+        result[p.pk] = TalkStanding(p, held, intervals[p.pk], next_due, overdue, f)
+    return result
+
+
+def cadence_overview(*, user, unit: OrgUnit | None = None) -> tuple[list[TalkStanding], float | None]:
+    """Every active report of the supervisor with their standing (``talk_standings``), and the
+    coverage: the share talked to within their cadence. A fixed number of queries."""
     if not policy.can(user, "talk.overview"):
         raise Http404
     people = policy.reports_of(user).select_related("unit")
     if unit is not None:
         people = people.filter(unit__path__startswith=unit.path)
-    # Restricted talks another supervisor led stay out of sight, even as a date.
-    visible = Q(talk_participations__talk__confidentiality=Talk.Confidentiality.NORMAL) | Q(
-        talk_participations__talk__led_by=user
-    )
-    people = list(
-        people.annotate(last_talk=Max("talk_participations__talk__held_at", filter=visible)).order_by(
-            "unit__path", "full_name"
-        )
-    )
-    own = dict(CadencePolicy.objects.filter(person__in=people).values_list("person_id", "interval_days"))
-    by_unit = dict(CadencePolicy.objects.filter(unit__isnull=False).values_list("unit__path", "interval_days"))
-    today = timezone.localdate()
-    rows = []
-    for p in people:
-        interval = own.get(p.pk)
-        if interval is None:
-            path = p.unit.path
-            while path and interval is None:
-                interval = by_unit.get(path)
-                path = path[: -OrgUnit.steplen]
-        interval = interval or settings.TALK_CADENCE_DAYS
-        last = timezone.localdate(p.last_talk) if p.last_talk else None
-        due = last + timedelta(days=interval) if last else None
-        if last is None:
-            status = "never"
-        elif due < today:
-            status = "overdue"
-        elif due <= today + timedelta(days=14):
-            status = "due_soon"
-        else:
-            status = "ok"
-        rows.append(CadenceRow(p, last, interval, due, status))
-    covered = sum(1 for r in rows if r.status in ("ok", "due_soon"))
-    coverage = covered / len(rows) if rows else None
+    people = list(people.order_by("unit__path", "name_pinyin", "full_name"))
+    standings = talk_standings(user=user, people=people)
+    rows = [standings[p.pk] for p in people]
+    coverage = sum(1 for r in rows if r.covered) / len(rows) if rows else None
     return rows, coverage
 
 
@@ -181,3 +257,105 @@ def people_for_picker(*, user, query: str, limit: int = 20) -> list[Person]:
     if q:
         qs = qs.filter(Q(full_name__icontains=q) | Q(name_pinyin__icontains=q) | Q(external_id__iexact=q))
     return list(qs.order_by("full_name")[:limit])
+
+
+# --- Home pages (talks/home.py) -------------------------------------------------------------------------
+
+
+def _open_dues():
+    return FollowUp.objects.filter(kind=FollowUp.Kind.TALK_DUE, status__in=FollowUp.ACTIVE_STATUSES)
+
+
+def talks_due_for_home(*, user, within_days: int, limit: int) -> tuple[list[FollowUp], int]:
+    """The supervisor's own open "talk due" follow-ups that are overdue or due within ``within_days``,
+    soonest first (the person and unit loaded), and how many there are."""
+    horizon = timezone.now() + timedelta(days=within_days)
+    qs = (
+        _open_dues()
+        .filter(owner=user, person__isnull=False, due_at__lte=horizon)
+        .select_related("person__unit")
+        .order_by("due_at", "id")
+    )
+    return list(qs[:limit]), qs.count()
+
+
+def open_actions_for_home(*, user, limit: int) -> tuple[list[FollowUp], int]:
+    """Agreed actions the user owns that are still open, soonest first."""
+    qs = (
+        FollowUp.objects.filter(owner=user, kind=FollowUp.Kind.TALK_ACTION, status__in=FollowUp.ACTIVE_STATUSES)
+        .select_related("person")
+        .order_by("due_at", "id")
+    )
+    return list(qs[:limit]), qs.count()
+
+
+@dataclass(frozen=True)
+class NextTalk:
+    due: date
+    owner_name: str
+
+
+def my_next_talk(*, user) -> NextTalk | None:
+    """The earliest talk a supervisor owes the signed-in person: its date and with whom."""
+    person = policy.access_for(user).person
+    if person is None:
+        return None
+    f = _open_dues().filter(person=person).select_related("owner__person").order_by("due_at", "id").first()
+    if f is None:
+        return None
+    owner = getattr(f.owner, "person", None)
+    return NextTalk(timezone.localdate(f.due_at), owner.full_name if owner is not None else f.owner.get_username())
+
+
+def my_open_talk_request(*, user) -> TalkRequest | None:
+    person = policy.access_for(user).person
+    if person is None:
+        return None
+    return TalkRequest.objects.filter(person=person, answered_at__isnull=True).first()
+
+
+def open_talk_requests(*, people: list[Person]) -> set[int]:
+    """Which of ``people`` asked for a talk that has not happened yet (one query)."""
+    if not people:
+        return set()
+    return set(
+        TalkRequest.objects.filter(person__in=people, answered_at__isnull=True).values_list("person_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    unit: OrgUnit
+    people: int | None  # None: withheld (fewer than k)
+    coverage: float | None
+    overdue: int | None
+
+
+def coverage_by_unit(*, user) -> tuple[list[CoverageRow], CoverageRow]:
+    """Talk coverage (the share of active staff talked to within their cadence) and talks overdue,
+    per unit, for the units the reader oversees: an HR officer's units and the units directly below
+    them, or the towns and offices for the leading group. Counts only; any figure over fewer than
+    STATS_MIN_GROUP_SIZE people is withheld (access.md, "k >= 5"). Also the total over all of them."""
+    if not policy.can(user, "talk.coverage"):
+        raise Http404
+    roots = policy.access_for(user).units_for(Role.HR_OFFICER)
+    if policy.can(user, "stats.view") or not roots:
+        units = list(OrgUnit.objects.filter(depth=2).order_by("path"))
+    else:
+        units = [
+            u
+            for u in OrgUnit.objects.filter(policy.subtree_q(roots, prefix="")).order_by("path")
+            if any(u.path.startswith(r.path) and u.depth <= r.depth + 1 for r in roots)
+        ]
+    people = list(Person.objects.active().filter(policy.subtree_q(units)).select_related("unit"))
+    standings = talk_standings(user=user, people=people, aggregate=True)
+    rows = [_coverage_row(u, [standings[p.pk] for p in people if p.unit.path.startswith(u.path)]) for u in units]
+    total = _coverage_row(None, list(standings.values()))
+    return rows, total
+
+
+def _coverage_row(unit, standings: list[TalkStanding]) -> CoverageRow:
+    n = len(standings)
+    if n < settings.STATS_MIN_GROUP_SIZE:
+        return CoverageRow(unit, None, None, None)
+    return CoverageRow(unit, n, sum(1 for s in standings if s.covered) / n, sum(1 for s in standings if s.overdue))

@@ -118,6 +118,13 @@ MATRIX: dict[str, Entry] = {
         | {"supervisor": 200, "hr_officer": 200, "lead_counsellor": 200, "administrator": 200},
         kwargs=colleague,
     ),
+    # A person's WeCom / DingTalk ids: the HR officer of their unit and administrators; others who may
+    # see the person are refused (403), the rest get 404.
+    "person-work-ids": Entry(
+        pages({}, default_user=404)
+        | {"hr_officer": 200, "administrator": 200, "supervisor": 403, "lead_counsellor": 403},
+        kwargs=colleague,
+    ),
     "accounts:login": Entry(dict.fromkeys(["anonymous", *API_ROLES], 200) | dict.fromkeys(USER_ROLES, 302)),
     "accounts:logout": Entry(dict.fromkeys(ALL_PRINCIPALS, 302), method="post"),
     # Verified users are sent on; users without a device are sent to set one up.
@@ -150,8 +157,11 @@ MATRIX: dict[str, Entry] = {
     "talks:new": Entry(SUPERVISORS_ONLY),
     "talks:picker": Entry(SUPERVISORS_ONLY),
     "talks:action-row": Entry(SUPERVISORS_ONLY),
+    "talks:carried": Entry(SUPERVISORS_ONLY),
     "talks:overview": Entry(SUPERVISORS_ONLY),
     "talks:mine": Entry(pages({})),
+    # Everyone here has a staff record: asking (or being told whom to ask) ends back on the home page.
+    "talks:request": Entry(pages({}, default_user=302), method="post"),
     # What is recorded about oneself: every signed-in person (each principal here has a person record;
     # a login without one gets 403, see tests/wellbeing/test_directory.py).
     "my-records": Entry(pages({})),
@@ -162,9 +172,26 @@ MATRIX: dict[str, Entry] = {
         kwargs=colleague,
     ),
     "talks:detail": Entry(TALK_PAGE, kwargs=talk_a),
+    # Amending: the author only (within TALK_AMEND_DAYS: the fixture's talk is new); the participant sees
+    # the talk but may not amend it (403); anyone else does not see it (404). Annotating a talk that may
+    # still be amended sends its author to the amend page.
+    "talks:amend": Entry(TALK_PAGE | {"staff": 403}, kwargs=talk_a),
+    "talks:annotate": Entry(TALK_PAGE | {"supervisor": 302, "staff": 403}, kwargs=talk_a),
     "referrals": Entry(pages({})),
+    # One referral (access.md "referral"): the lead counsellor, and its referrer (status only); anyone
+    # else is told it does not exist. Acting on it is the lead counsellor's alone.
+    "referral-detail": Entry(
+        pages({}, default_user=404) | {"supervisor": 200, "lead_counsellor": 200}, kwargs=referral
+    ),
     "referral-acknowledge": Entry(
         pages({}, default_user=403) | {"lead_counsellor": 302}, kwargs=referral, method="post"
+    ),
+    "referral-take-in": Entry(pages({}, default_user=403) | {"lead_counsellor": 302}, kwargs=referral, method="post"),
+    "referral-close": Entry(
+        pages({}, default_user=403) | {"lead_counsellor": 302},
+        kwargs=referral,
+        method="post",
+        data={"reason": "duplicate"},
     ),
     "referral-new": Entry(
         pages({}, default_user=404)
@@ -187,6 +214,10 @@ MATRIX: dict[str, Entry] = {
     ),
     "talk-list": Entry(api({}) | dict.fromkeys(API_ROLES, 403), api=True),
     "talk-detail": Entry(TALK_API, kwargs=talk_a, api=True),
+    # Annotating over the API: the author, once the talk can no longer be amended (400 before that).
+    "talk-annotations": Entry(
+        TALK_API | {"supervisor": 400, "staff": 403}, kwargs=talk_a, method="post", data={"text": "补充"}, api=True
+    ),
     "api-schema": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 200}, api=True),
     "api-docs": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 200}, api=True),
     "org-unit-list": Entry(api({}) | {"api_client": 200, "api_client_no_scope": 403}, api=True),

@@ -27,8 +27,11 @@ def navigation(request):
         items.append((_("My records"), reverse("my-records")))
     if policy.can(user, "person.directory"):
         items.append((_("People"), reverse("people")))
-    if policy.can(user, "api.docs"):
-        items.append((_("API"), reverse("api-docs")))
     if policy.can(user, "admin.access"):
         items.append((_("Administration"), reverse("admin:index")))
-    return {"nav_items": items, "unread_count": selectors.unread_notification_count(user=user)}
+    return {
+        "nav_items": items,
+        "unread_count": selectors.unread_notification_count(user=user),
+        # Outside the main navigation, for the roles that work with the API only.
+        "show_api_docs_link": policy.can(user, "api.docs_link"),
+    }

@@ -68,6 +68,7 @@ class FollowUpFilterForm(forms.Form):
             ("today", _("Due today")),
             ("upcoming", _("Upcoming")),
             ("done", _("Done")),
+            ("week", _("Due within 7 days")),
         ],
         required=False,
     )

@@ -36,12 +36,34 @@ def person_reports(access: Access, obj) -> bool:
     return access.has(Role.SUPERVISOR, Role.HR_OFFICER)
 
 
+def person_set_work_ids(access: Access, person) -> bool:
+    """Set a person's WeCom / DingTalk user ids (and nothing else of their record): HR officers for
+    people in their units, administrators, API clients with ``people:write``. Without a person: whether
+    the principal may set anyone's (the API's view-level check)."""
+    if access.has(Role.ADMINISTRATOR) or access.has_scope(Scope.PEOPLE_WRITE):
+        return True
+    if not access.has(Role.HR_OFFICER):
+        return False
+    return person is None or policy.in_subtree(person.unit, access.units_for(Role.HR_OFFICER))
+
+
 def admin_access(access: Access, obj) -> bool:
     return access.has(Role.ADMINISTRATOR)
 
 
 def audit_view(access: Access, obj) -> bool:
     return access.has(Role.ADMINISTRATOR)
+
+
+def api_docs_link(access: Access, obj) -> bool:
+    """The link to the API documentation (in the footer): the roles that work with the API, the
+    administrator who sets up its clients and the HR officers whose systems sync through it."""
+    return access.api_client is None and access.has(Role.ADMINISTRATOR, Role.HR_OFFICER)
+
+
+def home_caseload(access: Access, obj) -> bool:
+    """A home page that opens on counselling work (red and orange first, then what is due)."""
+    return access.has(Role.COUNSELLOR, Role.LEAD_COUNSELLOR)
 
 
 def stats_view(access: Access, obj) -> bool:
@@ -157,6 +179,43 @@ def referral_intake(access: Access, obj) -> bool:
     return access.has(Role.LEAD_COUNSELLOR)
 
 
+def referral_view(access: Access, referral) -> bool:
+    """One referral's page: the lead counsellor (everything, the note audited), its referrer (status
+    only, ``referral_fields``). Anyone else is told it does not exist."""
+    if referral is None or access.user is None:
+        return False
+    return access.has(Role.LEAD_COUNSELLOR) or referral.referred_by_id == access.user.pk
+
+
+#: What a referrer sees of the referrals they made (access.md: "the ones they made (status only)"):
+#: whom it is about, when it was made, and where it stands - never the urgency, reason or note
+#: (not even their own, once sent), nor who in the counselling team handled it or why it was closed.
+REFERRAL_STATUS_FIELDS = frozenset({"person", "created_at", "status", "acknowledged_at", "taken_in_at", "closed_at"})
+#: What the counselling team's lead sees besides (the note's reading is audited).
+REFERRAL_INTAKE_FIELDS = frozenset(
+    {
+        "urgency",
+        "reason",
+        "source",
+        "note",
+        "referred_by",
+        "acknowledged_by",
+        "taken_in_by",
+        "closed_by",
+        "close_reason",
+        "followup",
+    }
+)
+
+
+def referral_fields(access: Access, referral) -> frozenset[str]:
+    if access.has(Role.LEAD_COUNSELLOR):
+        return REFERRAL_STATUS_FIELDS | REFERRAL_INTAKE_FIELDS
+    if access.user is not None and referral.referred_by_id == access.user.pk:
+        return REFERRAL_STATUS_FIELDS
+    return frozenset()
+
+
 # --- Roles -----------------------------------------------------------------------------------------
 
 
@@ -176,22 +235,27 @@ RULES = {
     "person.view": person_view,
     "person.directory": person_directory,
     "person.reports": person_reports,
+    "person.set_work_ids": person_set_work_ids,
     "admin.access": admin_access,
     "audit.view": audit_view,
     "stats.view": stats_view,
     "api.docs": api_docs,
+    "api.docs_link": api_docs_link,
+    "home.caseload": home_caseload,
     "followup.mine": followup_mine,
     "followup.team": followup_team,
     "followup.manage": followup_manage,
     "followup.overdue_counts": followup_overdue_counts,
     "referral.create": referral_create,
     "referral.intake": referral_intake,
+    "referral.view": referral_view,
     "role.confirm": role_confirm,
 }
 
 
 def register() -> None:
     policy.register_rules(RULES)
+    policy.register_field_visibility("wellbeing.referral", referral_fields)
     for source in (people_self, people_reports, people_hr_units):
         policy.register_person_visibility(source)
     for source in (followups_own, followups_created, followups_routed, followups_units, followups_counselling_team):

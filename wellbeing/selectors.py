@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wellbeing import lifecycle, policy
+from wellbeing.audit import audit_sensitive_read
 from wellbeing.models import Delivery, FollowUp, Notification, OrgUnit, Person, Referral, Role, ScanRun, Stage, Tier
 from wellbeing.models.followups import STAGE_BITS
+from wellbeing.reminders import work_messages
 from wellbeing.reminders.routing import second_line
 
 
@@ -116,6 +118,138 @@ def referral_statuses_about_me(*, user) -> list[ReferralStatus]:
     return [ReferralStatus(timezone.localdate(at), status, str(labels.get(status, status))) for at, status in rows]
 
 
+# --- Referrals: the referrer's status list, the lead counsellor's intake --------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralMade:
+    """A referral as its referrer sees it (access.md, "the ones they made (status only)"): whom it is
+    about, when it was made, where it stands and since when - never the urgency, reason or note, who
+    handled it, or why it was closed."""
+
+    pk: int
+    person_name: str
+    made_at: datetime
+    status: str
+    status_label: str
+    status_at: datetime
+    is_open: bool
+
+
+def referrals_made_by(*, user, limit: int = 50) -> list[ReferralMade]:
+    """The referrals ``user`` made, newest first (one query)."""
+    if getattr(user, "pk", None) is None:
+        return []
+    rows = (
+        Referral.objects.filter(referred_by=user)
+        .select_related("person")
+        .only("id", "person__full_name", "created_at", "status", "acknowledged_at", "taken_in_at", "closed_at")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        ReferralMade(
+            r.pk, r.person.full_name, r.created_at, r.status, str(r.get_status_display()), r.status_at, r.is_open
+        )
+        for r in rows
+    ]
+
+
+#: The intake list's order: imminent risk first, then urgent, soon, routine; within each, oldest first.
+INTAKE_ORDER = (Referral.Urgency.most_urgent_first_expression(), "created_at", "id")
+
+
+def intake_queue(*, user, limit: int | None = None) -> list[Referral]:
+    """The lead counsellor's open referrals (received or acknowledged, not yet taken in or closed),
+    most urgent first, then oldest: one query, with the person, their unit, the referrer and the intake
+    follow-up's due time joined; never the note. Empty for anyone without ``referral.intake``."""
+    if not policy.can(user, "referral.intake"):
+        return []
+    qs = (
+        policy.referrals_visible_to(user)
+        .filter(status__in=Referral.OPEN_STATUSES)
+        .select_related("person__unit", "referred_by__person", "followup")
+        .defer("note", "followup__title", "followup__outcome", "followup__snooze_reason")
+        .order_by(*INTAKE_ORDER)
+    )
+    return list(qs if limit is None else qs[:limit])
+
+
+def referrals_done(*, user, limit: int = 20) -> list[Referral]:
+    """The lead counsellor's referrals recently taken in or closed, latest first (one query)."""
+    if not policy.can(user, "referral.intake"):
+        return []
+    return list(
+        policy.referrals_visible_to(user)
+        .exclude(status__in=Referral.OPEN_STATUSES)
+        .select_related("person__unit")
+        .defer("note")
+        .order_by("-updated_at", "-id")[:limit]
+    )
+
+
+def referral_get_for_user(*, user, referral_id) -> Referral:
+    """One referral, or Http404 when it does not exist *or* the user may not see it."""
+    try:
+        referral = (
+            policy.referrals_visible_to(user)
+            .select_related(
+                "person__unit",
+                "referred_by__person",
+                "acknowledged_by__person",
+                "taken_in_by__person",
+                "closed_by__person",
+                "followup",
+            )
+            .get(pk=int(referral_id))
+        )
+    except (Referral.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+    if not policy.can(user, "referral.view", referral):
+        raise Http404
+    return referral
+
+
+def referral_note_for_user(*, user, referral: Referral) -> str | None:
+    """The referrer's note, for whoever may read it (the lead counsellor), with an audit record of the
+    read; None for anyone else (the referrer included, once it is sent)."""
+    if "note" not in policy.visible_fields(user, referral):
+        return None
+    if referral.note:
+        audit_sensitive_read(actor=user, target=referral, fields=["note"], subject_person=referral.person)
+    return referral.note
+
+
+@dataclass(frozen=True)
+class ReferralStep:
+    status: str
+    label: str
+    at: datetime
+    by: str | None  # who in the counselling team (None where the reader may not know)
+
+
+def referral_history(*, user, referral: Referral) -> list[ReferralStep]:
+    """Its status history, oldest first; names only for those who may see them (not the referrer)."""
+    visible = policy.visible_fields(user, referral)
+
+    def name(field: str) -> str | None:
+        person_user = getattr(referral, field) if field in visible else None
+        if person_user is None:
+            return None
+        person = getattr(person_user, "person", None)
+        return person.full_name if person is not None else person_user.get_username()
+
+    labels = dict(Referral.Status.choices)
+    steps = [ReferralStep(Referral.Status.RECEIVED, str(labels["received"]), referral.created_at, name("referred_by"))]
+    for status, at, by in (
+        (Referral.Status.ACKNOWLEDGED, referral.acknowledged_at, "acknowledged_by"),
+        (Referral.Status.TAKEN_IN, referral.taken_in_at, "taken_in_by"),
+        (Referral.Status.CLOSED, referral.closed_at, "closed_by"),
+    ):
+        if at is not None:
+            steps.append(ReferralStep(status, str(labels[status]), at, name(by)))
+    return steps
+
+
 def person_get_for_user(*, user, external_id: str) -> Person:
     """One person, or Http404 when they do not exist *or* the user may not see them."""
     if "\x00" in external_id or len(external_id) > Person._meta.get_field("external_id").max_length:
@@ -202,6 +336,8 @@ def followup_list_for_user(*, user, filters: FollowUpFilters | None = None, team
         qs = qs.filter(active, not_snoozed, due_at__lt=now)
     elif f.bucket == "today":
         qs = qs.filter(active, not_snoozed, due_at__gte=now, due_at__lte=end_of_today)
+    elif f.bucket == "week":  # the home page's "due within 7 days": overdue ones are counted apart
+        qs = qs.filter(active, not_snoozed, due_at__gte=now, due_at__lte=now + timedelta(days=7))
     elif f.bucket == "upcoming":
         qs = qs.filter(active).filter(Q(due_at__gt=end_of_today) | Q(snoozed_until__gt=now))
     elif f.bucket == "done":
@@ -211,6 +347,24 @@ def followup_list_for_user(*, user, filters: FollowUpFilters | None = None, team
     if f.tier:
         qs = qs.filter(tier=f.tier)
     return qs
+
+
+#: kind -> callable(user, [FollowUp]) -> {followup id: ((label, bootstrap style), ...)}: what an app
+#: adds to its follow-ups' rows (a talk due: "never talked to"), registered from AppConfig.ready().
+FOLLOWUP_BADGES: dict[str, object] = {}
+
+
+def followup_badges(*, user, followups) -> dict[int, tuple[tuple[str, str], ...]]:
+    """The apps' badges for a page of follow-ups: one call per kind on the page."""
+    by_kind: dict[str, list[FollowUp]] = {}
+    for f in followups:
+        by_kind.setdefault(f.kind, []).append(f)
+    badges: dict[int, tuple[tuple[str, str], ...]] = {}
+    for kind, items in by_kind.items():
+        provider = FOLLOWUP_BADGES.get(kind)
+        if provider is not None:
+            badges.update(provider(user, items))
+    return badges
 
 
 def followup_get_for_user(*, user, followup_id) -> object:
@@ -229,13 +383,34 @@ def bucket_counts_for_user(*, user) -> dict[str, int]:
     }
 
 
+def home_followup_counts(*, user) -> dict[str, int]:
+    """The home page's figures: the user's own follow-ups overdue, and due within the next 7 days.
+    Each is the count of the list its link opens (``?bucket=overdue`` / ``?bucket=week``)."""
+    return {
+        b: followup_list_for_user(user=user, filters=FollowUpFilters(bucket=b, owner_is_me=True)).count()
+        for b in ("overdue", "week")
+    }
+
+
+def home_counselling_work(*, user, limit: int) -> tuple[list[FollowUp], list[FollowUp], int, int]:
+    """A counsellor's home: their red and orange follow-ups (whenever due), then the rest that is
+    overdue or due within 7 days; most urgent first. Returns both lists (up to ``limit``) and totals."""
+    now = timezone.now()
+    mine = followup_list_for_user(user=user, filters=FollowUpFilters(owner_is_me=True)).filter(
+        status__in=FollowUp.ACTIVE_STATUSES
+    )
+    urgent = mine.filter(tier__in=[Tier.RED, Tier.ORANGE])
+    due = mine.exclude(tier__in=[Tier.RED, Tier.ORANGE]).filter(due_at__lte=now + timedelta(days=7))
+    return list(urgent[:limit]), list(due[:limit]), urgent.count(), due.count()
+
+
 def overdue_followup_counts(*, user) -> dict[str, int]:
     """Organisation-wide counts for the leading group's work ledger (access.md: "overdue counts")."""
 
     if not policy.can(user, "followup.overdue_counts"):
         raise Http404
     active = FollowUp.objects.filter(status__in=FollowUp.ACTIVE_STATUSES)
-    escalated = [v for v in range(16) if v & STAGE_BITS["escalated"]]
+    escalated = _with_stage(Stage.ESCALATED)
     return {
         "overdue": active.filter(due_at__lt=timezone.now()).count(),
         "escalated": active.filter(stages_sent__in=escalated).count(),
@@ -248,8 +423,14 @@ def unread_notification_count(*, user) -> int:
 
 
 def notification_list_for_user(*, user) -> QuerySet:
-
-    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+    """The user's inbox, newest first. A reminder's item is worded from its reminder and follow-up
+    when shown (``Notification.display_title``): joined here, so a page is one query."""
+    return (
+        Notification.objects.filter(recipient=user)
+        .select_related("reminder__followup")
+        .defer("reminder__followup__outcome", "reminder__followup__snooze_reason")
+        .order_by("-created_at", "-id")
+    )
 
 
 def pipeline_status(*, now=None) -> dict:
@@ -286,11 +467,12 @@ def pipeline_status(*, now=None) -> dict:
 
 
 def _with_stage(stage: str) -> list[int]:
-    return [v for v in range(16) if v & STAGE_BITS[stage]]
+    return [v for v in range(2 * max(STAGE_BITS.values())) if v & STAGE_BITS[stage]]
 
 
 def configuration_problems(*, unrouted: int = 0) -> list[str]:
-    """What an operator must fix for escalations always to reach someone (in the active language)."""
+    """What an operator must fix for escalations always to reach someone and for every configured
+    message channel to work (in the active language)."""
     problems = []
     for setting in ("ESCALATION_SECOND_LINE", "ESCALATION_SECOND_LINE_CLINICAL"):
         named = [n.strip() for n in getattr(settings, setting) if n.strip()]
@@ -324,5 +506,11 @@ def configuration_problems(*, unrouted: int = 0) -> list[str]:
                 "(e.g. the leading group's office)."
             )
             % {"count": unrouted}
+        )
+    service_names = {"wecom": _("WeCom"), "dingtalk": _("DingTalk")}
+    for service, missing in work_messages.configuration_gaps():
+        problems.append(
+            _("%(service)s messages are half configured: set %(missing)s too, or unset the others.")
+            % {"service": service_names[service], "missing": ", ".join(missing)}
         )
     return problems

@@ -59,7 +59,8 @@ def dispatch_followup(followup_id: int) -> None:
 
 @shared_task(name="wellbeing.deliver", ignore_result=True, time_limit=120, soft_time_limit=100)
 def deliver(delivery_id: int) -> None:
-    """Send one e-mail or webhook digest. Failures are recorded and retried with back-off."""
+    """Send one digest (e-mail, WeCom / DingTalk message or webhook). Failures are recorded and retried
+    with back-off."""
     delivery.deliver(delivery_id)
 
 

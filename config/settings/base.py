@@ -337,6 +337,19 @@ DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=6 *
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=600)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Personal work notifications (docs/reminders.md, "WeCom and DingTalk"): each channel is on when all
+# its credentials are set, and then reaches everyone whose profile has their user id there. The
+# secrets may come from files (WECOM_SECRET_FILE, DINGTALK_APP_SECRET_FILE). Half a set is reported
+# as a configuration error (followup_status, /health/). Calls time out after WORK_MESSAGE_TIMEOUT_SECONDS.
+WECOM_CORP_ID = env.str("WECOM_CORP_ID", default="")
+WECOM_AGENT_ID = env.str("WECOM_AGENT_ID", default="")
+WECOM_SECRET = env.str("WECOM_SECRET", default="")
+WECOM_API_BASE = env.str("WECOM_API_BASE", default="https://qyapi.weixin.qq.com").rstrip("/")
+DINGTALK_APP_KEY = env.str("DINGTALK_APP_KEY", default="")
+DINGTALK_APP_SECRET = env.str("DINGTALK_APP_SECRET", default="")
+DINGTALK_AGENT_ID = env.str("DINGTALK_AGENT_ID", default="")
+DINGTALK_API_BASE = env.str("DINGTALK_API_BASE", default="https://oapi.dingtalk.com").rstrip("/")
+WORK_MESSAGE_TIMEOUT_SECONDS = env.float("WORK_MESSAGE_TIMEOUT_SECONDS", default=10)
 # Escalations never go back to an item's own owner. With nobody above the owner they go to a second
 # line (user names, in order): ESCALATION_SECOND_LINE for agreed actions and talks (e.g. the office
 # of the leading group), ESCALATION_SECOND_LINE_CLINICAL for counselling work (a deputy lead counsellor
@@ -353,6 +366,11 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # --- Heart-to-heart talks ------------------------------------------------------------------------------
 # Default cadence: each supervisor with each report every 90 days (per unit / per person in the admin).
 TALK_CADENCE_DAYS = env.int("TALK_CADENCE_DAYS", default=90)
+# A member of staff who asks for a talk (their home page) gets one within this many days.
+TALK_REQUEST_WITHIN_DAYS = env.int("TALK_REQUEST_WITHIN_DAYS", default=3)
+# A talk's author may amend it for this many days after saving it (every version kept); after that
+# they may only add annotations.
+TALK_AMEND_DAYS = env.int("TALK_AMEND_DAYS", default=7)
 
 # django-bootstrap5: no green "valid" marks on filters and re-shown forms; errors stay red.
 BOOTSTRAP5 = {

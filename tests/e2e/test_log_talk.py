@@ -38,6 +38,7 @@ def test_a_supervisor_logs_a_talk_on_a_phone(browser, live_server, org, artifact
         page.click("#picker-results .pick[data-name='李明']")
         assert "李明" in page.inner_text("#chosen")
         page.fill("#id_main_content", "谈工作安排和休息")
+        page.click("#more-details > summary")  # the summary for the person is one of the more details
         page.fill("#id_shared_summary", "约定调整值班")
         # Two actions, added inline.
         for i, (description, days) in enumerate([("调整值班表", 7), ("安排调休", 3)]):

@@ -113,6 +113,7 @@ def test_an_escalated_restricted_action_is_neutral_and_never_posted_to_a_group(
         talk = talk_create(
             actor=org.users["supervisor"],
             data=TalkInput(
+                main_content="谈了近况",
                 participants=[org.people["colleague"]],
                 held_at=at("2026-03-02 08:00"),
                 confidentiality=Talk.Confidentiality.RESTRICTED,
@@ -128,8 +129,8 @@ def test_an_escalated_restricted_action_is_neutral_and_never_posted_to_a_group(
     escalated = Reminder.objects.get(followup=action, stage="escalated")
     assert escalated.recipient.username == "county_head"
     note = Notification.objects.get(reminder=escalated)
-    assert SECRET_ACTION not in note.title and "李明" not in note.title
-    assert f"#{action.pk}" in note.title and "张主任" in note.title  # what kind, which one, whose
+    assert SECRET_ACTION not in note.display_title and "李明" not in note.display_title
+    assert f"#{action.pk}" in note.display_title and "张主任" in note.display_title  # what kind, which one, whose
     to_head = [m for m in mail.outbox if "county_head@" in m.to[0]]
     assert to_head and all(SECRET_ACTION not in m.body and "李明" not in m.body for m in to_head)
     # The owner's own message names their own item.
@@ -195,6 +196,7 @@ def test_a_participant_of_a_restricted_group_talk_sees_only_the_actions_they_own
     talk = talk_create(
         actor=org.users["supervisor"],
         data=TalkInput(
+            main_content="谈了近况",
             participants=[org.people["staff"], org.people["colleague"]],
             kind=Talk.Kind.GROUP,
             held_at=timezone.now() - timedelta(hours=1),
@@ -213,6 +215,7 @@ def test_an_escalated_confidential_item_carries_no_date(org, county_supervisor, 
         talk = talk_create(
             actor=org.users["supervisor"],
             data=TalkInput(
+                main_content="谈了近况",
                 participants=[org.people["colleague"]],
                 held_at=at("2026-03-02 08:00"),
                 confidentiality=Talk.Confidentiality.RESTRICTED,

@@ -17,9 +17,15 @@ def _when(days_ago=0):
 def test_the_api_names_nobody_outside_the_supervisors_units(as_principal, org):
     api = as_principal("supervisor", api=True)
     outside = api.post(
-        "/api/v1/talks/", {"participants": ["EX-outsider"], "held_at": _when().isoformat()}, format="json"
+        "/api/v1/talks/",
+        {"main_content": "谈了近况", "participants": ["EX-outsider"], "held_at": _when().isoformat()},
+        format="json",
     )
-    unknown = api.post("/api/v1/talks/", {"participants": ["nobody"], "held_at": _when().isoformat()}, format="json")
+    unknown = api.post(
+        "/api/v1/talks/",
+        {"main_content": "谈了近况", "participants": ["nobody"], "held_at": _when().isoformat()},
+        format="json",
+    )
     assert outside.status_code == unknown.status_code == 400
     assert outside.json() == unknown.json()
     assert "陈红" not in outside.content.decode()
@@ -28,6 +34,7 @@ def test_the_api_names_nobody_outside_the_supervisors_units(as_principal, org):
 def test_a_group_talk_referral_names_its_person(as_principal, org):
     people = [org.people["staff"], org.people["colleague"]]
     data = TalkInput(
+        main_content="谈了近况",
         participants=people,
         kind=Talk.Kind.GROUP,
         held_at=_when(),
@@ -51,6 +58,7 @@ def test_group_talk_actions_go_to_the_chosen_person_and_the_pick_order(as_princi
         "kind": "group",
         "occasion": "routine",
         "held_at": _when().strftime("%Y-%m-%dT%H:%M"),
+        "main_content": "集体座谈",
         "confidentiality": "normal",
         "referral_urgency": "routine",
         "actions-TOTAL_FORMS": "2",
@@ -73,13 +81,17 @@ def test_group_talk_actions_go_to_the_chosen_person_and_the_pick_order(as_princi
 
 def test_an_older_talk_does_not_bring_the_next_one_forward(org):
     latest = FollowUp.objects.get(kind=FollowUp.Kind.TALK_DUE, person=org.people["staff"], status="open")
-    talk_create(actor=org.users["supervisor"], data=TalkInput(participants=[org.people["staff"]], held_at=_when(80)))
+    talk_create(
+        actor=org.users["supervisor"],
+        data=TalkInput(main_content="谈了近况", participants=[org.people["staff"]], held_at=_when(80)),
+    )
     now = FollowUp.objects.get(kind=FollowUp.Kind.TALK_DUE, person=org.people["staff"], status="open")
     assert timezone.localdate(now.due_at) == timezone.localdate(latest.due_at)  # still from yesterday's talk
 
 
 def test_the_api_refuses_action_owners_outside_the_supervisors_units(as_principal, org):
     data = {
+        "main_content": "谈了近况",
         "participants": ["EX-colleague"],
         "held_at": _when().isoformat(),
         "actions": [
@@ -97,6 +109,7 @@ def test_the_api_refuses_action_owners_outside_the_supervisors_units(as_principa
 
 def test_far_future_action_dates_are_a_400_not_a_crash(as_principal, org):
     data = {
+        "main_content": "谈了近况",
         "participants": ["EX-colleague"],
         "held_at": _when().isoformat(),
         "actions": [{"description": "x", "due_date": "9999-12-31"}],
@@ -114,6 +127,7 @@ def test_a_supervisor_who_took_part_sees_only_their_peoples_actions(as_principal
     talk = talk_create(
         actor=org.users["supervisor"],
         data=TalkInput(
+            main_content="谈了近况",
             participants=[org.people["staff"], org.people["hr_officer"]],
             kind=Talk.Kind.GROUP,
             held_at=_when(),
@@ -133,6 +147,7 @@ def test_restricted_talks_stay_with_their_leader(as_principal, org):
     talk_create(
         actor=org.users["supervisor"],
         data=TalkInput(
+            main_content="谈了近况",
             participants=[org.people["colleague"]],
             held_at=_when(2),
             occasion="triggered",
@@ -150,7 +165,11 @@ def test_restricted_talks_stay_with_their_leader(as_principal, org):
     normal = talk_create(
         actor=org.users["supervisor"],
         data=TalkInput(
-            participants=[org.people["colleague"]], held_at=_when(1), occasion="triggered", trigger="screening"
+            main_content="谈了近况",
+            participants=[org.people["colleague"]],
+            held_at=_when(1),
+            occasion="triggered",
+            trigger="screening",
         ),
     )
     body = other.get(f"/api/v1/talks/{normal.pk}/", HTTP_ACCEPT="application/json").json()

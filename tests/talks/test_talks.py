@@ -77,13 +77,19 @@ def test_logging_a_talk_completes_the_talk_due_and_follows_the_cadence(org):
         due_at=timezone.now() + timedelta(days=2),
         person=org.people["colleague"],
     )
-    talk_create(actor=org.users["supervisor"], data=TalkInput(participants=[org.people["colleague"]], held_at=_when(1)))
+    talk_create(
+        actor=org.users["supervisor"],
+        data=TalkInput(main_content="谈了近况", participants=[org.people["colleague"]], held_at=_when(1)),
+    )
     asked.refresh_from_db()
     assert asked.status == FollowUp.Status.DONE
     nxt = FollowUp.objects.get(kind=FollowUp.Kind.TALK_DUE, person=org.people["colleague"], status="open")
     assert timezone.localdate(nxt.due_at) == timezone.localdate(_when(1)) + timedelta(days=30)
     # Another talk replaces the scheduled one rather than piling up.
-    talk_create(actor=org.users["supervisor"], data=TalkInput(participants=[org.people["colleague"]], held_at=_when(0)))
+    talk_create(
+        actor=org.users["supervisor"],
+        data=TalkInput(main_content="谈了近况", participants=[org.people["colleague"]], held_at=_when(0)),
+    )
     assert (
         FollowUp.objects.filter(kind=FollowUp.Kind.TALK_DUE, person=org.people["colleague"], status="open").count() == 1
     )
@@ -91,7 +97,10 @@ def test_logging_a_talk_completes_the_talk_due_and_follows_the_cadence(org):
 
 def test_a_unit_cadence_applies_to_units_below(org):
     CadencePolicy.objects.create(unit=org.town_a, interval_days=60)
-    talk_create(actor=org.users["supervisor"], data=TalkInput(participants=[org.people["colleague"]], held_at=_when(0)))
+    talk_create(
+        actor=org.users["supervisor"],
+        data=TalkInput(main_content="谈了近况", participants=[org.people["colleague"]], held_at=_when(0)),
+    )
     nxt = FollowUp.objects.get(kind=FollowUp.Kind.TALK_DUE, person=org.people["colleague"], status="open")
     assert timezone.localdate(nxt.due_at) == timezone.localdate() + timedelta(days=60)
 
@@ -100,6 +109,7 @@ def test_unfinished_actions_are_carried_into_the_next_talk(as_principal, org):
     talk_create(
         actor=org.users["supervisor"],
         data=TalkInput(
+            main_content="谈了近况",
             participants=[org.people["colleague"]],
             held_at=_when(5),
             actions=[ActionInput("联系家属", timezone.localdate() + timedelta(days=2))],
@@ -108,6 +118,7 @@ def test_unfinished_actions_are_carried_into_the_next_talk(as_principal, org):
     done = talk_create(
         actor=org.users["supervisor"],
         data=TalkInput(
+            main_content="谈了近况",
             participants=[org.people["colleague"]],
             held_at=_when(4),
             actions=[ActionInput("已办事项", timezone.localdate())],
@@ -143,6 +154,7 @@ def test_referral_urgency_sets_the_lead_counsellors_follow_up_tier(
         talk = talk_create(
             actor=org.users["supervisor"],
             data=TalkInput(
+                main_content="谈了近况",
                 participants=[org.people["colleague"]],
                 held_at=_when(0),
                 referral=__import__("talks.services", fromlist=["ReferralInput"]).ReferralInput(
@@ -161,7 +173,7 @@ def test_referral_urgency_sets_the_lead_counsellors_follow_up_tier(
 def test_the_referrer_sees_only_received_then_acknowledged(as_principal, org):
     client = as_principal("supervisor")
     mine = client.get("/referrals/").context["mine"]
-    assert [r.get_status_display() for r in mine] == ["received"]
+    assert [r.status_label for r in mine] == ["received"]
     assert client.get("/referrals/").context["intake"] is None
     as_principal("lead_counsellor").post(f"/referrals/{org.referral.pk}/acknowledge/")
     html = client.get("/referrals/").content.decode()
@@ -245,7 +257,8 @@ def test_a_person_outside_the_supervisors_units_is_refused(as_principal, org):
     assert response.status_code == 400 and "participants" in response.context["form"].errors
     with pytest.raises(Exception):  # noqa: B017 - the service refuses it too
         talk_create(
-            actor=org.users["supervisor"], data=TalkInput(participants=[org.people["outsider"]], held_at=_when(0))
+            actor=org.users["supervisor"],
+            data=TalkInput(main_content="谈了近况", participants=[org.people["outsider"]], held_at=_when(0)),
         )
     assert Talk.objects.count() == before
 
@@ -264,7 +277,11 @@ def test_a_person_outside_the_supervisors_units_is_refused(as_principal, org):
 )
 def test_bad_talk_input_over_the_api_is_a_400(as_principal, org, payload, field):
     before = Talk.objects.count()
-    data = {"participants": ["EX-colleague"], "held_at": timezone.now().isoformat()} | payload
+    data = {
+        "main_content": "谈了近况",
+        "participants": ["EX-colleague"],
+        "held_at": timezone.now().isoformat(),
+    } | payload
     response = as_principal("supervisor", api=True).post("/api/v1/talks/", data, format="json")
     assert response.status_code == 400, response.content
     assert any(key.startswith(field) for key in response.json()["errors"]), response.json()
@@ -316,6 +333,7 @@ def test_talk_lists_hold_their_query_count(as_principal, org, url):
         talk_create(
             actor=org.users["supervisor"],
             data=TalkInput(
+                main_content="谈了近况",
                 participants=[org.people["staff"], org.people["colleague"]],
                 kind=Talk.Kind.GROUP,
                 held_at=_when(i % 300),
@@ -338,6 +356,7 @@ def test_my_talks_and_the_overview_hold_their_query_count(as_principal, org):
         talk_create(
             actor=org.users["supervisor"],
             data=TalkInput(
+                main_content="谈了近况",
                 participants=[org.people["staff"], person],
                 kind=Talk.Kind.GROUP,
                 held_at=_when(i % 300),

@@ -28,7 +28,7 @@ def test_a_password_reset_is_audited_and_a_clinical_one_is_told_to_the_lead_coun
     event = AuditEvent.objects.get(target_type__model="user", target_id=str(counsellor.pk), changes__has_key="password")
     assert event.actor_label == "administrator" and "Another" not in str(event.changes)
     told = Notification.objects.filter(recipient=org.users["lead_counsellor"], title__isnull=False)
-    assert any("刘咨询" in n.title for n in told)
+    assert any("刘咨询" in n.display_title for n in told)
 
 
 def test_accounts_are_never_deleted(org, as_principal):

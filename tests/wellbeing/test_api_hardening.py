@@ -217,6 +217,7 @@ def test_updated_since_out_of_range_is_a_400_on_the_field(org, value):
 def test_a_talk_held_at_an_odd_offset_is_stored_as_that_instant(org, as_principal):
     held = (timezone.now() - timedelta(hours=2)).replace(microsecond=0)
     body = {
+        "main_content": "谈了近况",
         "participants": ["EX-colleague"],
         "held_at": held.astimezone(timezone.get_fixed_timezone(18 * 60)).isoformat(),
     }
@@ -226,7 +227,7 @@ def test_a_talk_held_at_an_odd_offset_is_stored_as_that_instant(org, as_principa
 
 
 def test_a_talk_held_at_an_instant_out_of_range_is_a_400_on_held_at(org, as_principal):
-    body = {"participants": ["EX-colleague"], "held_at": "0001-01-01T00:00:00+18:00"}
+    body = {"main_content": "谈了近况", "participants": ["EX-colleague"], "held_at": "0001-01-01T00:00:00+18:00"}
     response = as_principal("supervisor", api=True).post("/api/v1/talks/", body, format="json")
     assert_error(response, 400, "held_at")
 
@@ -383,7 +384,7 @@ def test_held_at_without_an_offset_is_read_in_the_organisations_zone(org, as_pri
     wall = (timezone.now().astimezone(ZoneInfo(settings.TIME_ZONE)) - timedelta(hours=3)).replace(
         second=0, microsecond=0, tzinfo=None
     )
-    body = {"participants": ["EX-colleague"], "held_at": wall.strftime("%Y-%m-%dT%H:%M")}
+    body = {"main_content": "谈了近况", "participants": ["EX-colleague"], "held_at": wall.strftime("%Y-%m-%dT%H:%M")}
     with timezone.override("America/New_York"):  # whatever zone the request runs in
         response = as_principal("supervisor", api=True).post("/api/v1/talks/", body, format="json")
     assert response.status_code == 201, response.content
@@ -399,6 +400,7 @@ def test_the_schema_says_how_held_at_is_read(schema):
 def test_more_than_the_maximum_of_actions_is_a_400_on_actions(org, as_principal):
     due = (timezone.localdate() + timedelta(days=7)).isoformat()
     body = {
+        "main_content": "谈了近况",
         "participants": ["EX-colleague"],
         "held_at": timezone.now().isoformat(),
         "actions": [{"description": f"事项{i}", "due_date": due} for i in range(MAX_ACTIONS + 1)],
@@ -410,6 +412,7 @@ def test_more_than_the_maximum_of_actions_is_a_400_on_actions(org, as_principal)
 
 def test_a_trigger_on_a_routine_talk_is_a_400_on_trigger(org, as_principal):
     body = {
+        "main_content": "谈了近况",
         "participants": ["EX-colleague"],
         "held_at": timezone.now().isoformat(),
         "occasion": "routine",

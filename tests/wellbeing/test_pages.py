@@ -5,18 +5,19 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import ACTOR, make_person
 
 HOME_SECTIONS = {
-    "staff": ["my-profile"],
-    "supervisor": ["my-profile", "my-reports"],
-    "hr_officer": ["my-profile", "my-reports"],
-    "counsellor": ["my-profile"],
-    "lead_counsellor": ["my-profile", "headcounts", "overdue-counts"],
-    "leading_group": ["my-profile", "headcounts", "overdue-counts"],
-    "administrator": ["my-profile", "headcounts", "overdue-counts", "admin-links"],
+    "staff": ["my-figures", "next-talk", "open-actions"],
+    "supervisor": ["my-figures", "talks-due", "open-actions", "referrals-made"],
+    "hr_officer": ["my-figures", "coverage"],
+    "counsellor": ["my-figures", "urgent", "due"],
+    "lead_counsellor": ["my-figures", "urgent", "due", "intake", "headcounts", "overdue-counts"],
+    "leading_group": ["my-figures", "coverage", "headcounts", "overdue-counts"],
+    "administrator": ["my-figures", "headcounts", "overdue-counts", "admin-links"],
 }
+ROLE_SECTIONS = {"talks-due", "coverage", "urgent", "due", "intake", "headcounts", "overdue-counts", "admin-links"}
 
 
 @pytest.mark.parametrize("principal", list(HOME_SECTIONS))
-@pytest.mark.parametrize(("language", "marker"), [("en", "Your roles"), ("zh-hans", "我的角色")])
+@pytest.mark.parametrize(("language", "marker"), [("en", "Your follow-ups"), ("zh-hans", "我的跟进事项")])
 def test_each_role_has_a_home_page_in_both_languages(as_principal, principal, language, marker):
     client = as_principal(principal)
     client.post("/i18n/setlang/", {"language": language, "next": "/"})
@@ -24,7 +25,7 @@ def test_each_role_has_a_home_page_in_both_languages(as_principal, principal, la
     assert marker in html
     for section in HOME_SECTIONS[principal]:
         assert f'data-testid="{section}"' in html
-    for section in {"my-reports", "headcounts", "overdue-counts", "admin-links"} - set(HOME_SECTIONS[principal]):
+    for section in ROLE_SECTIONS - set(HOME_SECTIONS[principal]):
         assert f'data-testid="{section}"' not in html
 
 
@@ -32,7 +33,7 @@ def test_the_navigation_follows_the_roles(as_principal):
     staff_nav = as_principal("staff").get("/").context["nav_items"]
     admin_nav = as_principal("administrator").get("/").context["nav_items"]
     supervisor_nav = as_principal("supervisor").get("/").context["nav_items"]
-    assert [str(label) for label, _ in staff_nav] == ["Home", "My follow-ups", "My talks", "My records", "API"]
+    assert [str(label) for label, _ in staff_nav] == ["Home", "My follow-ups", "My talks", "My records"]
     assert [str(label) for label, _ in supervisor_nav] == [
         "Home",
         "My follow-ups",
@@ -42,7 +43,6 @@ def test_the_navigation_follows_the_roles(as_principal):
         "My talks",
         "My records",
         "People",
-        "API",
     ]
     assert [str(label) for label, _ in admin_nav] == [
         "Home",
@@ -51,7 +51,6 @@ def test_the_navigation_follows_the_roles(as_principal):
         "My talks",
         "My records",
         "People",
-        "API",
         "Administration",
     ]
 
@@ -59,9 +58,10 @@ def test_the_navigation_follows_the_roles(as_principal):
 def test_the_leading_group_sees_suppressed_small_counts(as_principal, org):
     for _ in range(5):
         make_person(org.section_b1)
-    rows = {row["unit"].code: row["count"] for row in as_principal("leading_group").get("/").context["headcounts"]}
-    assert rows["B"] == 7  # outsider supervisor + outsider + 5 new people
-    assert rows["A"] is None  # 4 people: withheld (k >= 5)
+    sections = {s.key: s for s in as_principal("leading_group").get("/").context["sections"]}
+    rows = dict(sections["headcounts"].table.rows)
+    assert rows["青石镇"] == 7  # outsider supervisor + outsider + 5 new people
+    assert rows["城关镇"] is None  # 4 people: withheld (k >= 5)
 
 
 def test_the_directory_searches_by_name_and_unit(as_principal, org):
@@ -141,5 +141,6 @@ def test_the_leading_group_sees_overdue_follow_up_counts_only(as_principal, org)
         actor=ACTOR, owner=org.users["staff"], title="逾期事项", due_at=timezone.now() - timedelta(days=1)
     )
     html = as_principal("leading_group").get("/").content.decode()
-    assert as_principal("leading_group").get("/").context["overdue_counts"] == {"overdue": 1, "escalated": 0}
+    sections = {s.key: s for s in as_principal("leading_group").get("/").context["sections"]}
+    assert {f.key: f.value for f in sections["overdue-counts"].figures} == {"org-overdue": 1, "org-escalated": 0}
     assert "逾期事项" not in html

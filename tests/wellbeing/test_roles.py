@@ -114,8 +114,8 @@ def test_the_lead_counsellor_confirms_it_on_the_pending_page(as_principal, org):
 def test_the_lead_counsellors_are_told_at_once_and_told_nothing_more(as_principal, org):
     _assign_to_self_in_the_admin(as_principal, org, role=Role.COUNSELLOR)
     note = Notification.objects.get(recipient=org.users["lead_counsellor"])
-    assert note.title == "A clinical role was assigned to 孙管理"
-    assert note.body == "Confirm or refuse it."
+    assert note.display_title == "A clinical role was assigned to 孙管理"
+    assert note.display_body == "Confirm or refuse it."
     assert note.url == "/roles/pending/"
     inbox = as_principal("lead_counsellor").get("/inbox/").content.decode()
     assert "A clinical role was assigned to 孙管理" in inbox
@@ -169,7 +169,7 @@ def test_a_command_assigns_a_clinical_role_in_force_at_once(org):
     assert event.actor_label == "command:seed_demo"
     # The lead counsellors still hear of it.
     note = Notification.objects.get(recipient=org.users["lead_counsellor"])
-    assert note.title == "A clinical role was assigned to new_lead" and note.body == ""
+    assert note.display_title == "A clinical role was assigned to new_lead" and note.display_body == ""
 
 
 def test_other_roles_are_in_force_at_once(as_principal, org):

@@ -20,6 +20,8 @@ from wellbeing.models import FollowUp, Tier
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
+    # In the request's language (Accept-Language): a system-made title is worded when it is read.
+    title = serializers.CharField(source="display_title", read_only=True)
     owner = serializers.CharField(source="owner.get_username", read_only=True)
     person = serializers.SlugRelatedField(slug_field="external_id", read_only=True, allow_null=True)
     is_overdue = serializers.SerializerMethodField()

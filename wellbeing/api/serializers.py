@@ -97,7 +97,41 @@ class PersonSerializer(serializers.ModelSerializer):
             "email",
             "phone",
             "manager",
+            "wecom_user_id",
+            "dingtalk_user_id",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class PersonWorkIdsInput(serializers.Serializer):
+    """``PATCH /api/v1/people/{external_id}/``: a person's WeCom and DingTalk user ids, nothing else.
+    An empty string (or null) removes one. The format and uniqueness are checked by the service."""
+
+    wecom_user_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=True,
+        help_text=_("The person's UserID in WeCom (企业微信); empty to remove it"),
+    )
+    dingtalk_user_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=True,
+        help_text=_("The person's userid in DingTalk (钉钉); empty to remove it"),
+    )
+
+    def validate(self, attrs):
+        others = sorted(set(self.initial_data) - set(self.fields))
+        if others:
+            raise serializers.ValidationError(
+                {name: [_("Only wecom_user_id and dingtalk_user_id can be changed here.")] for name in others}
+            )
+        if not attrs:
+            raise serializers.ValidationError(_("Give wecom_user_id, dingtalk_user_id or both."))
+        return {name: value or "" for name, value in attrs.items()}

@@ -1,12 +1,13 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
+from rest_framework.response import Response
 
-from wellbeing import selectors
+from wellbeing import selectors, services
 from wellbeing.api.errors import ErrorSerializer
 from wellbeing.api.filters import OrgUnitFilter, PersonFilter
 from wellbeing.api.pagination import StableCursorPagination
 from wellbeing.api.permissions import SELECTOR_CHECKS, IsAuthenticatedPrincipal, PolicyPermission
-from wellbeing.api.serializers import OrgUnitSerializer, PersonSerializer
+from wellbeing.api.serializers import OrgUnitSerializer, PersonSerializer, PersonWorkIdsInput
 from wellbeing.models import OrgUnit
 
 ERRORS = {
@@ -42,6 +43,8 @@ PERSON_EXAMPLE = {
     "email": "wangjing@example.gov.cn",
     "phone": "13800000000",
     "manager": "HR-000045",
+    "wecom_user_id": "WangJing",
+    "dingtalk_user_id": "",
     "created_at": "2026-01-05T10:00:00+08:00",
     "updated_at": "2026-11-01T09:30:00+08:00",
 }
@@ -120,10 +123,42 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_value_regex = "[^/]+"
     permission_classes = [IsAuthenticatedPrincipal, PolicyPermission]
     # Listing needs a directory role or scope; one record needs only visibility (the selector: 404 if not).
-    policy_actions = {"list": "person.directory", "retrieve": SELECTOR_CHECKS}
+    # PATCH changes the work messaging ids alone: a rule to try at all, then the rule on the record.
+    policy_actions = {
+        "list": "person.directory",
+        "retrieve": SELECTOR_CHECKS,
+        "partial_update": "person.set_work_ids",
+    }
+    policy_object_actions = {"partial_update": "person.set_work_ids"}
 
     def get_queryset(self):
         return selectors.person_list_for_user(user=self.request.user)
 
     def get_object(self):
-        return selectors.person_get_for_user(user=self.request.user, external_id=self.kwargs["external_id"])
+        person = selectors.person_get_for_user(user=self.request.user, external_id=self.kwargs["external_id"])
+        self.check_object_permissions(self.request, person)  # policy_object_actions
+        return person
+
+    @extend_schema(
+        summary="Set a person's WeCom / DingTalk user ids",
+        description=(
+            "Only `wecom_user_id` and `dingtalk_user_id` can be changed; any other field is a 400. An empty "
+            "string removes an id. Needs the `people:write` scope (and `people:read` to find the person), or "
+            "a signed-in HR officer for people in their units, or an administrator. An id another person "
+            "already has is a 400 on that field. The change is audited."
+        ),
+        request=PersonWorkIdsInput,
+        responses={200: PersonSerializer, **ERRORS, **NOT_FOUND},
+        examples=[
+            OpenApiExample(
+                "Set the WeCom id", value={"wecom_user_id": "WangJing", "dingtalk_user_id": ""}, request_only=True
+            ),
+            OpenApiExample("The person", value=PERSON_EXAMPLE, response_only=True),
+        ],
+    )
+    def partial_update(self, request, external_id=None):
+        person = self.get_object()
+        data = PersonWorkIdsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = services.person_set_work_ids(actor=request.user, person=person, **data.validated_data)
+        return Response(PersonSerializer(person).data)

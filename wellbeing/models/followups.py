@@ -5,11 +5,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from wellbeing.encryption import EncryptedTextField
+from wellbeing import messages
+from wellbeing.encryption import EncryptedJSONField, EncryptedTextField
 from wellbeing.models.base import TimeStampedModel
 
 
@@ -48,6 +52,7 @@ class Stage(models.TextChoices):
     OVERDUE = "overdue", _("overdue")
     ESCALATED = "escalated", _("escalated")
     REPEAT = "repeat", _("still overdue")
+    NEW = "new", _("new item")
 
     @property
     def message(self) -> str:
@@ -57,7 +62,7 @@ class Stage(models.TextChoices):
     @property
     def weight(self) -> int:
         """How far along the pipeline a stage is: a digest shows each follow-up's furthest stage."""
-        return ["alert", "due", "overdue", "repeat", "escalated"].index(self.value)
+        return ["new", "alert", "due", "overdue", "repeat", "escalated"].index(self.value)
 
 
 _STAGE_MESSAGES = {
@@ -66,11 +71,12 @@ _STAGE_MESSAGES = {
     "overdue": _("Overdue"),
     "escalated": _("Escalated to you: overdue"),
     "repeat": _("Still overdue"),
+    "new": _("New item"),
 }
 
 
 #: Bit of each single-shot stage in FollowUp.stages_sent.
-STAGE_BITS = {Stage.ALERT: 1, Stage.DUE: 2, Stage.OVERDUE: 4, Stage.ESCALATED: 8}
+STAGE_BITS = {Stage.ALERT: 1, Stage.DUE: 2, Stage.OVERDUE: 4, Stage.ESCALATED: 8, Stage.NEW: 16}
 
 
 class FollowUp(TimeStampedModel):
@@ -129,10 +135,17 @@ class FollowUp(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="followups"
     )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.GENERAL)
-    # Encrypted at rest: an agreed action's text, or a person's name in "talk with ...".
+    # What it is called. A system-made title is a message key and its parameters (a person's name),
+    # rendered in the reader's language (``display_title``); free text a person typed (an agreed
+    # action) is kept as typed in ``title``, which is empty for a system-made one. Encrypted at rest.
     title = EncryptedTextField(
-        _("title"), max_length=200, help_text=_("Safe to show in reminders: no health or case details.")
+        _("title"),
+        max_length=200,
+        blank=True,
+        help_text=_("Safe to show in reminders: no health or case details."),
     )
+    title_key = models.CharField(_("title message"), max_length=64, blank=True)
+    title_params = EncryptedJSONField(_("title parameters"), blank=True, default=dict)
     due_at = models.DateTimeField(_("due"))
     grace = models.DurationField(_("grace period"), null=True, blank=True, help_text=_("Empty: the policy's."))
     tier = models.CharField(_("priority"), max_length=16, choices=Tier.choices, default=Tier.ROUTINE)
@@ -229,6 +242,34 @@ class FollowUp(TimeStampedModel):
         # Neutral: shown in the audit trail and the admin, where the title (an agreed action's text,
         # a person's name) must not appear.
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.title_key and not (self.title or "").strip():
+            raise ValidationError({"title": self._meta.get_field("title").error_messages["blank"]})
+
+    @property
+    def display_title(self) -> str:
+        """Its title in the active language: the rendered message, or the text as typed. Everything
+        that shows a follow-up's title goes through here."""
+        if self.title_key:
+            return messages.render_title(
+                self.title_key, self.title_params, fallback=self.title or capfirst(self.get_kind_display())
+            )
+        return self.title
+
+    def message_title(self, recipient_id: int, owner_name: str = "") -> str:
+        """What a message about it may say to ``recipient_id`` (docs/security.md, "Messages"): the
+        owner is told their own item's title, unless it is counselling work; anyone else (a delegate,
+        an escalation target) gets a neutral line - the kind of item and its number, and whose it is -
+        never the text of an agreed action or the name of the person it is about. In the active
+        language."""
+        if recipient_id == self.owner_id and not self.is_clinical:
+            return self.display_title
+        label = capfirst(str(self.Kind(self.kind).label))
+        if owner_name and recipient_id != self.owner_id:
+            return gettext("%(kind)s #%(id)s (owner: %(owner)s)") % {"kind": label, "id": self.pk, "owner": owner_name}
+        return gettext("%(kind)s #%(id)s") % {"kind": label, "id": self.pk}
 
     @property
     def is_active(self) -> bool:

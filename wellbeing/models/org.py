@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +57,16 @@ class PersonQuerySet(models.QuerySet):
         raise models.ProtectedError(_("People are never deleted; mark them as left."), set(self))
 
 
+#: A WeCom or DingTalk user id (企业微信 / 钉钉 UserID): letters, digits and ``_ - @ .``, starting with a
+#: letter or digit, at most 64 characters (WeCom's own rule; DingTalk's ids fit it). Never a comma or
+#: "|": those separate recipients in the services' send calls, so one id could not reach two people.
+WORK_USER_ID_VALIDATOR = RegexValidator(
+    r"\A[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}\Z",
+    _("Use 1 to 64 letters, digits or the characters _ - @ . (starting with a letter or digit)."),
+    code="invalid",
+)
+
+
 def name_to_pinyin(name: str) -> str:
     """'王静' -> 'wj wangjing': people can be found by their initials or the full pinyin."""
     initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
@@ -111,6 +122,21 @@ class Person(TimeStampedModel):
         blank=True,
         related_name="person",
     )
+    # Work messaging (docs/reminders.md): the person's own reminders also reach them in WeCom / DingTalk.
+    wecom_user_id = models.CharField(
+        _("WeCom user ID"),
+        max_length=64,
+        blank=True,
+        validators=[WORK_USER_ID_VALIDATOR],
+        help_text=_("The person's UserID in WeCom (企业微信), for personal work notifications."),
+    )
+    dingtalk_user_id = models.CharField(
+        _("DingTalk user ID"),
+        max_length=64,
+        blank=True,
+        validators=[WORK_USER_ID_VALIDATOR],
+        help_text=_("The person's userid in DingTalk (钉钉), for personal work notifications."),
+    )
 
     objects = PersonQuerySet.as_manager()
 
@@ -127,6 +153,20 @@ class Person(TimeStampedModel):
                 | Q(work_start_date__isnull=True)
                 | Q(work_start_date__gt=models.F("date_of_birth")),
                 name="person_work_start_after_birth",
+            ),
+            models.UniqueConstraint(
+                fields=["wecom_user_id"],
+                condition=~Q(wecom_user_id=""),
+                name="person_unique_wecom_user_id",
+                violation_error_code="unique",
+                violation_error_message=_("Another person already has this WeCom user ID."),
+            ),
+            models.UniqueConstraint(
+                fields=["dingtalk_user_id"],
+                condition=~Q(dingtalk_user_id=""),
+                name="person_unique_dingtalk_user_id",
+                violation_error_code="unique",
+                violation_error_message=_("Another person already has this DingTalk user ID."),
             ),
         ]
 

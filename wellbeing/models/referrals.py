@@ -7,13 +7,18 @@ from django.utils.translation import gettext_lazy as _
 
 from wellbeing.encryption import EncryptedTextField
 from wellbeing.models.base import TimeStampedModel
+from wellbeing.models.followups import Tier
+
+_URGENCY_TIERS = {"imminent": Tier.RED, "urgent": Tier.ORANGE, "soon": Tier.YELLOW, "routine": Tier.ROUTINE}
 
 
 class Referral(TimeStampedModel):
     """A referral to the counselling team (转介): from a talk, a supervisor, a screening or the person.
 
-    It lives in the core so the cases app can take it in at intake. The referrer sees only that it
-    was received and acknowledged, never what follows.
+    It lives in the core so the cases app can take it in at intake. Its status goes received ->
+    acknowledged -> taken in (into the counselling team's caseload) or closed (with a reason, e.g. no
+    further support needed); taken in and closed are final. The referrer sees the status and nothing
+    else (access.md: "status only"): not the reason it was closed, not who handled it.
     """
 
     class Urgency(models.TextChoices):
@@ -21,6 +26,19 @@ class Referral(TimeStampedModel):
         SOON = "soon", _("soon (within a week)")
         URGENT = "urgent", _("urgent (within a day)")
         IMMINENT = "imminent", _("imminent risk (now)")
+
+        @property
+        def rank(self) -> int:
+            """0 for routine up to 3 for imminent risk."""
+            return list(type(self)).index(self)
+
+        @classmethod
+        def most_urgent_first_expression(cls, field: str = "urgency") -> models.Case:
+            """An ORDER BY term putting imminent risk first, then urgent, soon and routine."""
+            return models.Case(
+                *(models.When(**{field: u.value}, then=models.Value(-u.rank)) for u in cls),
+                output_field=models.IntegerField(),
+            )
 
     class Reason(models.TextChoices):
         WORK_PRESSURE = "work_pressure", _("work pressure or burnout")
@@ -41,6 +59,26 @@ class Referral(TimeStampedModel):
         RECEIVED = "received", _("received")
         ACKNOWLEDGED = "acknowledged", _("acknowledged")
         TAKEN_IN = "taken_in", _("taken in")
+        CLOSED = "closed", _("closed")
+
+    class CloseReason(models.TextChoices):
+        """Why the counselling team closed a referral without taking the person in. Only the team
+        sees it; the referrer and the person see "closed"."""
+
+        NO_FURTHER_SUPPORT = "no_further_support", _("no further support needed")
+        SUPPORT_ELSEWHERE = "support_elsewhere", _("support arranged elsewhere")
+        DECLINED = "declined", _("the person declined")
+        DUPLICATE = "duplicate", _("duplicate referral")
+
+    #: Open referrals: still the counselling team's to take in or close.
+    OPEN_STATUSES = (Status.RECEIVED, Status.ACKNOWLEDGED)
+    #: Where each status may go next; taken in and closed are final.
+    TRANSITIONS = {
+        Status.RECEIVED: (Status.ACKNOWLEDGED, Status.TAKEN_IN, Status.CLOSED),
+        Status.ACKNOWLEDGED: (Status.TAKEN_IN, Status.CLOSED),
+        Status.TAKEN_IN: (),
+        Status.CLOSED: (),
+    }
 
     person = models.ForeignKey(
         "wellbeing.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="referrals"
@@ -65,6 +103,25 @@ class Referral(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+    taken_in_at = models.DateTimeField(_("taken in at"), null=True, blank=True)
+    taken_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("taken in by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    close_reason = models.CharField(_("reason for closing"), max_length=32, choices=CloseReason.choices, blank=True)
     followup = models.OneToOneField(
         "wellbeing.FollowUp", on_delete=models.PROTECT, null=True, blank=True, related_name="referral"
     )
@@ -74,12 +131,49 @@ class Referral(TimeStampedModel):
         verbose_name_plural = _("referrals")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-created_at"]), models.Index(fields=["referred_by", "-created_at"])]
+        # Each status has exactly its own timestamps: acknowledged from "acknowledged" on (taking in
+        # or closing acknowledges too), taken in only when taken in, closed (with a reason) only
+        # when closed.
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="received") | Q(acknowledged_at__isnull=False), name="referral_ack_has_time"
-            )
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="received") | Q(acknowledged_at__isnull=True), name="referral_received_not_ack"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="taken_in", taken_in_at__isnull=False)
+                | (~Q(status="taken_in") & Q(taken_in_at__isnull=True)),
+                name="referral_taken_in_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="closed", closed_at__isnull=False) & ~Q(close_reason="")
+                | (~Q(status="closed") & Q(closed_at__isnull=True, close_reason="")),
+                name="referral_closed_has_time_and_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         # Shown in the audit trail (administrators): nothing about the urgency or the reason.
         return f"#{self.pk}"
+
+    @property
+    def tier(self) -> Tier:
+        """The priority its urgency carries (design/domain.md "Risk tiers"): imminent risk is red."""
+        return _URGENCY_TIERS[self.urgency]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def can_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.Status(self.status)]
+
+    @property
+    def status_at(self):
+        """When it reached its current status."""
+        return {
+            self.Status.ACKNOWLEDGED: self.acknowledged_at,
+            self.Status.TAKEN_IN: self.taken_in_at,
+            self.Status.CLOSED: self.closed_at,
+        }.get(self.status, self.created_at)

@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from wellbeing.encryption import EncryptedTextField
+from wellbeing import messages
+from wellbeing.encryption import EncryptedJSONField, EncryptedTextField
 from wellbeing.models.base import TimeStampedModel
 from wellbeing.models.followups import FollowUp, Stage, Tier
 
@@ -69,14 +70,22 @@ class Reminder(models.Model):
 
 class Notification(models.Model):
     """An item in a user's in-app inbox. Delivered exactly once (unique per reminder, written in the
-    same transaction as the reminder)."""
+    same transaction as the reminder).
+
+    It stores what it is, and is worded when shown, in the reader's language (``display_title``,
+    ``display_body``): a reminder's item from its reminder (the follow-up's title and the stage), a
+    system message from its key and parameters (``wellbeing.messages``). ``title`` and ``body`` hold
+    free text only (empty for the other two)."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="notifications"
     )
     reminder = models.OneToOneField(Reminder, on_delete=models.CASCADE, null=True, blank=True)
-    title = EncryptedTextField(_("title"), max_length=200)
+    title = EncryptedTextField(_("title"), max_length=200, blank=True)
     body = models.CharField(_("message"), max_length=500, blank=True)
+    message_key = models.CharField(_("message kind"), max_length=64, blank=True)
+    # Names (a colleague's, the owner of a follow-up told about neutrally): encrypted at rest.
+    params = EncryptedJSONField(_("message parameters"), blank=True, default=dict)
     url = models.CharField(_("link"), max_length=300, blank=True)
     tier = models.CharField(_("priority"), max_length=16, choices=Tier.choices, default=Tier.ROUTINE)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -92,7 +101,26 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """What the item says, in the active language (follows ``FollowUp.message_title`` for a
+        reminder). Load the reminder's follow-up with it (``select_related``) for a list."""
+        if self.reminder_id is not None:
+            return self.reminder.followup.message_title(self.recipient_id, (self.params or {}).get("owner", ""))
+        if self.message_key:
+            return messages.render_title(self.message_key, self.params, fallback=self.title or None)
         return self.title
+
+    @property
+    def display_body(self) -> str:
+        """Its second line in the active language: a reminder's stage ("Overdue"), or the message's."""
+        if self.reminder_id is not None:
+            return Stage(self.reminder.stage).message
+        if self.message_key and messages.exists(self.message_key):
+            return messages.render_body(self.message_key, self.params)
+        return self.body
 
 
 class WebhookEndpoint(TimeStampedModel):
@@ -140,12 +168,18 @@ class WebhookEndpoint(TimeStampedModel):
 
 
 class Delivery(models.Model):
-    """One outgoing message (an e-mail to a person, or a webhook POST) carrying a digest of the
-    reminders one scan produced for that recipient. Delivered at least once, with retries."""
+    """One outgoing message (an e-mail or a WeCom / DingTalk work notification to a person, or a
+    webhook POST) carrying a digest of the reminders one scan produced for that recipient. Delivered
+    at least once, with retries."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
         WEBHOOK = "webhook", _("webhook")
+        WECOM = "wecom", _("WeCom message")
+        DINGTALK = "dingtalk", _("DingTalk message")
+
+    #: Channels to one person (their own items by title); the others go to a group (counts only).
+    PERSONAL_CHANNELS = (Channel.EMAIL, Channel.WECOM, Channel.DINGTALK)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -193,7 +227,7 @@ class Delivery(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(channel="email") & Q(recipient__isnull=False))
+                condition=(Q(channel__in=["email", "wecom", "dingtalk"]) & Q(recipient__isnull=False))
                 | (Q(channel="webhook") & Q(endpoint__isnull=False)),
                 name="delivery_has_destination",
             )

@@ -1,5 +1,6 @@
-"""Delivering digests: e-mail through Django's e-mail backends, webhooks as signed JSON POSTs or
-WeCom / DingTalk group-robot messages. At least once, with exponential back-off.
+"""Delivering digests: e-mail through Django's e-mail backends, personal WeCom / DingTalk work
+notifications (``work_messages``), webhooks as signed JSON POSTs or WeCom / DingTalk group-robot
+messages. At least once, with exponential back-off.
 
 A delivery is claimed with a conditional UPDATE (compare-and-swap) that takes a lease, so two
 workers never send it at the same time; a worker killed mid-send leaves the lease to expire, and the
@@ -25,8 +26,10 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from wellbeing.models import Delivery, Person, Reminder, Stage, Tier, WebhookEndpoint
+from wellbeing.reminders import work_messages
 from wellbeing.reminders.scan import message_title, owner_names
 
 logger = logging.getLogger(__name__)
@@ -34,6 +37,11 @@ logger = logging.getLogger(__name__)
 
 class DeliveryError(Exception):
     """A transient failure: the delivery is retried with back-off."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying cannot help (the service does not know the recipient, the channel was switched off):
+    the delivery is failed at once, for an administrator to retry once it is fixed."""
 
 
 def backoff(attempt: int) -> timedelta:
@@ -66,6 +74,10 @@ def deliver(delivery_id: int) -> str:
     try:
         if delivery.channel == Delivery.Channel.EMAIL:
             send_email(delivery, items)
+        elif delivery.channel == Delivery.Channel.WECOM:
+            send_wecom(delivery, items)
+        elif delivery.channel == Delivery.Channel.DINGTALK:
+            send_dingtalk(delivery, items)
         else:
             send_webhook(delivery, items)
     except Exception as exc:
@@ -84,7 +96,7 @@ def digest_items(delivery: Delivery) -> list[Reminder]:
         .defer("followup__outcome")
         .order_by("scheduled_for", "id")
     )
-    if delivery.channel == Delivery.Channel.EMAIL:
+    if delivery.channel in Delivery.PERSONAL_CHANNELS:
         return list(qs.filter(recipient_id=delivery.recipient_id))
     reminders = list(qs)
     paths = dict(
@@ -102,7 +114,7 @@ def digest_items(delivery: Delivery) -> list[Reminder]:
 def _failed(delivery: Delivery, exc: Exception) -> str:
     error = f"{type(exc).__name__}: {exc}"[:500]
     attempts = delivery.attempts  # already incremented by the claim
-    if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+    if attempts >= settings.DELIVERY_MAX_ATTEMPTS or isinstance(exc, PermanentDeliveryError):
         status, next_at = Delivery.Status.FAILED, None
     else:
         status, next_at = Delivery.Status.PENDING, timezone.now() + backoff(attempts)
@@ -166,6 +178,118 @@ def send_email(delivery: Delivery, reminders: list[Reminder]) -> None:
     )
     message.attach_alternative(html, "text/html")
     message.send(fail_silently=False)
+
+
+# --- WeCom and DingTalk work notifications (personal channels) ----------------------------------------
+
+#: The longest text a work notification carries (WeCom's markdown limit is 2,048 bytes); the items
+#: that do not fit are counted at the end ("and 3 more").
+WORK_MESSAGE_MAX_BYTES = 2000
+#: Characters that would format, link or break a line in WeCom's and DingTalk's markdown: a title shows
+#: them as their full-width forms, so it stays plain text. (A title never starts a line, so "#" and
+#: "-" cannot make a heading or a list, and without "[" and "]" no "(...)" becomes a link.)
+MARKDOWN_PLAIN = str.maketrans(
+    {
+        "*": "＊",
+        "_": "＿",
+        "`": "｀",
+        "[": "［",
+        "]": "］",
+        "<": "＜",
+        ">": "＞",
+        "~": "～",
+        "|": "｜",
+        "\\": "＼",
+        "\r": " ",
+        "\n": " ",
+    }
+)
+
+
+def work_message(delivery: Delivery, reminders: list[Reminder]) -> tuple[str, list[str], str]:
+    """A personal work notification's headline, one markdown block per item and the closing line.
+    Like the e-mail: the recipient's own items by title (``message_title``: others' and clinical items
+    neutrally), their priority, stage and due time, each with its link; never case details, talk text,
+    screening results or notes."""
+    with translation.override(settings.LANGUAGE_CODE):
+        items = _items(reminders, delivery.recipient_id)
+        headline = _("Tanxin: %(count)s follow-up(s) need your attention") % {"count": len(items)}
+        if any(i["tier"] == Tier.RED for i in items):
+            headline = _("[Urgent] ") + headline
+        due_label, open_label = _("Due"), _("Open")
+        blocks = []
+        for item in items:
+            title = str(item["title"]).translate(MARKDOWN_PLAIN)
+            line = f"- **{item['tier_label']}** · {item['stage_label']}: {title}"
+            due = f"{due_label}: {item['due_at']:%Y-%m-%d %H:%M} · " if item["due_at"] else ""
+            blocks.append(f"{line}\n  {due}[{open_label}]({item['url']})")
+        footer = _("Open Tanxin to see and act on them. This message leaves out all details on purpose.")
+    return headline, blocks, footer
+
+
+def work_message_text(headline: str, blocks: list[str], footer: str) -> str:
+    """The markdown of a work notification, at most ``WORK_MESSAGE_MAX_BYTES``: the items that do not
+    fit are counted at the end."""
+
+    def size(parts: list[str]) -> int:
+        return len("\n".join(parts).encode("utf-8"))
+
+    def more(count: int) -> list[str]:
+        if not count:
+            return []
+        text = ngettext(
+            "… and %(count)s more follow-up in Tanxin.", "… and %(count)s more follow-ups in Tanxin.", count
+        )
+        return [text % {"count": count}]
+
+    with translation.override(settings.LANGUAGE_CODE):
+        kept: list[str] = []
+        for block in blocks:
+            rest = len(blocks) - len(kept) - 1
+            if size([headline, *kept, block, *more(rest), footer]) > WORK_MESSAGE_MAX_BYTES:
+                break
+            kept.append(block)
+        return "\n".join([headline, *kept, *more(len(blocks) - len(kept)), footer])
+
+
+def _work_user_id(delivery: Delivery, field: str, service: str) -> str:
+    person = Person.objects.filter(user_id=delivery.recipient_id).only(field).first()
+    user_id = getattr(person, field, "") if person is not None else ""
+    if not user_id:
+        raise PermanentDeliveryError(f"the recipient has no {service} user ID any more")
+    return user_id
+
+
+def send_wecom(delivery: Delivery, reminders: list[Reminder]) -> None:
+    """A WeCom application message (企业微信应用消息) to the recipient's WeCom user id."""
+    if not work_messages.wecom_configured():
+        raise PermanentDeliveryError("WeCom is not configured (WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET)")
+    user_id = _work_user_id(delivery, "wecom_user_id", "WeCom")
+    headline, blocks, footer = work_message(delivery, reminders)
+    try:
+        work_messages.send_wecom_markdown(user_id=user_id, content=work_message_text(f"**{headline}**", blocks, footer))
+    except work_messages.RecipientRejected as exc:
+        raise PermanentDeliveryError(str(exc)) from None
+    except work_messages.WorkMessageError as exc:
+        raise DeliveryError(str(exc)) from None
+
+
+def send_dingtalk(delivery: Delivery, reminders: list[Reminder]) -> None:
+    """A DingTalk work notification (钉钉工作通知) to the recipient's DingTalk user id."""
+    if not work_messages.dingtalk_configured():
+        raise PermanentDeliveryError(
+            "DingTalk is not configured (DINGTALK_APP_KEY, DINGTALK_APP_SECRET, DINGTALK_AGENT_ID)"
+        )
+    user_id = _work_user_id(delivery, "dingtalk_user_id", "DingTalk")
+    headline, blocks, footer = work_message(delivery, reminders)
+    try:
+        work_messages.send_dingtalk_markdown(
+            user_id=user_id, title=headline, text=work_message_text(f"### {headline}", blocks, footer)
+        )
+    except work_messages.RecipientRejected as exc:
+        raise PermanentDeliveryError(str(exc)) from None
+    except work_messages.WorkMessageError as exc:
+        raise DeliveryError(str(exc)) from None
 
 
 def digest_counts(reminders: list[Reminder]) -> dict[str, dict[str, int]]:

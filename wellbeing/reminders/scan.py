@@ -2,8 +2,8 @@
 
 One run (a ``ScanRun``) claims the follow-ups whose next stage is due, batch by batch, each batch in
 its own transaction: it records their reminders and in-app notifications and writes back each
-follow-up's pipeline state. Then the run creates one digest per recipient (e-mail) and per webhook
-endpoint; the task that ran the scan queues them for delivery.
+follow-up's pipeline state. Then the run creates one digest per recipient (e-mail, and WeCom /
+DingTalk work notifications) and per webhook endpoint; the task that ran the scan queues them for delivery.
 
 A bad row never blocks the others: when a batch fails, it is processed again one follow-up at a
 time; the one that fails is set aside with its error (``scan_failures``, ``scan_error``) and retried
@@ -25,8 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from wellbeing.actors import task_actor
 from wellbeing.audit import audit_record
@@ -38,10 +37,10 @@ from wellbeing.models import (
     Person,
     Reminder,
     ScanRun,
-    Stage,
     Tier,
     WebhookEndpoint,
 )
+from wellbeing.reminders import work_messages
 from wellbeing.reminders.routing import RoleDirectory, Router
 from wellbeing.reminders.timing import TimingTable, in_quiet_hours, plan
 
@@ -57,17 +56,9 @@ SET_ASIDE_MAX = timedelta(hours=1)
 
 
 def message_title(f: FollowUp, recipient_id: int, owner_name: str = "") -> str:
-    """What a message about ``f`` may say to ``recipient_id`` (docs/security.md, "Messages"): the
-    owner is told their own item's title, unless it is counselling work; anyone else (a delegate, an
-    escalation target) gets a neutral line - the kind of item and its number, and whose it is - never
-    the text of an agreed action or the name of the person it is about. In the active language."""
-    if recipient_id == f.owner_id and not f.is_clinical:
-        return f.title
-    label = str(FollowUp.Kind(f.kind).label)
-    label = label[:1].upper() + label[1:]
-    if owner_name and recipient_id != f.owner_id:
-        return _("%(kind)s #%(id)s (owner: %(owner)s)") % {"kind": label, "id": f.pk, "owner": owner_name}
-    return _("%(kind)s #%(id)s") % {"kind": label, "id": f.pk}
+    """What a message about ``f`` may say to ``recipient_id``, in the active language: the owner's own
+    title, anyone else a neutral line (``FollowUp.message_title``)."""
+    return f.message_title(recipient_id, owner_name)
 
 
 def owner_names(followups) -> dict[int, str]:
@@ -246,8 +237,9 @@ def _save_plans(followups: list[FollowUp]) -> None:
 
 
 def _notify_in_app(rows: list[tuple[int, int, int, str]], followups: dict[int, FollowUp]) -> None:
-    """One inbox item per reminder, in the reminder's own transaction: exactly once. What it says
-    follows ``message_title``."""
+    """One inbox item per reminder, in the reminder's own transaction: exactly once. It is worded when
+    shown, in the reader's language, from its reminder (``Notification.display_title``, following
+    ``message_title``); an item to someone other than the owner keeps whose follow-up it is."""
     link = reverse("followups:detail", args=[0]).removesuffix("0/")
     names = owner_names(
         followups[followup_id]
@@ -255,19 +247,18 @@ def _notify_in_app(rows: list[tuple[int, int, int, str]], followups: dict[int, F
         if recipient_id != followups[followup_id].owner_id
     )
     notifications = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for reminder_id, followup_id, recipient_id, stage in rows:
-            f = followups[followup_id]
-            notifications.append(
-                Notification(
-                    recipient_id=recipient_id,
-                    reminder_id=reminder_id,
-                    title=message_title(f, recipient_id, names.get(f.owner_id, "")),
-                    body=Stage(stage).message,
-                    url=f"{link}{followup_id}/",
-                    tier=f.tier,
-                )
+    for reminder_id, followup_id, recipient_id, _stage in rows:
+        f = followups[followup_id]
+        owner = names.get(f.owner_id, "") if recipient_id != f.owner_id else ""
+        notifications.append(
+            Notification(
+                recipient_id=recipient_id,
+                reminder_id=reminder_id,
+                params={"owner": owner} if owner else {},
+                url=f"{link}{followup_id}/",
+                tier=f.tier,
             )
+        )
     Notification.objects.bulk_create(notifications, ignore_conflicts=True, batch_size=1000)
 
 
@@ -276,8 +267,10 @@ def _notify_in_app(rows: list[tuple[int, int, int, str]], followups: dict[int, F
 
 def queue_digests(run: ScanRun) -> list[int]:
     """Create the run's digests - one e-mail per recipient with an address (and an active login), one
-    POST per webhook endpoint that wants any of its reminders - exactly once. Returns the ids of the
-    deliveries to send; the caller (a task) queues them."""
+    WeCom / DingTalk work notification per recipient with an active login and a user id there (when
+    that service is configured), one POST per webhook endpoint that wants any of its reminders -
+    exactly once (unique keys). Returns the ids of the deliveries to send; the caller (a task) queues
+    them."""
     with transaction.atomic():
         run = ScanRun.objects.select_for_update().get(pk=run.pk)
         if run.digested_at is not None:
@@ -291,6 +284,22 @@ def queue_digests(run: ScanRun) -> list[int]:
             .values_list("recipient_id", flat=True)
             .distinct()
         ]
+        work_channels = [
+            (Delivery.Channel.WECOM, "wecom_user_id", work_messages.wecom_configured()),
+            (Delivery.Channel.DINGTALK, "dingtalk_user_id", work_messages.dingtalk_configured()),
+        ]
+        for channel, id_field, configured in work_channels:
+            if not configured:
+                continue
+            deliveries += [
+                Delivery(key=f"{run.pk}:{channel}:{recipient_id}", channel=channel, recipient_id=recipient_id)
+                for recipient_id in reminders.filter(recipient__is_active=True)
+                .exclude(**{f"recipient__person__{id_field}": ""})
+                .filter(**{f"recipient__person__{id_field}__isnull": False})
+                .order_by()
+                .values_list("recipient_id", flat=True)
+                .distinct()
+            ]
         endpoints = list(WebhookEndpoint.objects.filter(is_active=True).select_related("unit"))
         if endpoints:
             rows = list(

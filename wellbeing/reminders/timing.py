@@ -57,6 +57,12 @@ class TimingTable:
         return timing
 
 
+#: Kinds whose every new item is announced to its owner at creation, whatever its tier: a referral to
+#: the counselling team is never left unheard until its due time. Red items are alerted at once
+#: (``Stage.ALERT``); the others get a ``Stage.NEW`` reminder from the next scan (outside quiet hours).
+ANNOUNCED_KINDS = frozenset({FollowUp.Kind.REFERRAL_INTAKE})
+
+
 @dataclass(frozen=True)
 class StageDue:
     stage: str
@@ -70,6 +76,9 @@ def single_stages(f: FollowUp, timing: Timing) -> list[StageDue]:
     overdue_at = anchor + timing.grace
     escalate_at = overdue_at + timing.escalation_delay
     stages = []
+    if f.kind in ANNOUNCED_KINDS and f.tier != Tier.RED and f.cycle == 1:
+        # A new referral of any other tier: announced by the next scan, not only at its due time.
+        stages.append(StageDue(Stage.NEW, 0, f.created_at))
     if f.tier == Tier.RED and f.cycle == 1:
         # Red: the owner is alerted the moment it is created, and it escalates when not acknowledged.
         stages.append(StageDue(Stage.ALERT, 0, f.created_at))

@@ -17,6 +17,7 @@ from wellbeing.services.followups import (
     followup_cancel,
     followup_complete,
     followup_create,
+    followup_make_confidential,
     followup_reassign,
     followup_reschedule,
     followup_set_aside,
@@ -27,6 +28,7 @@ from wellbeing.services.followups import (
 )
 from wellbeing.services.people import (
     PERSON_FIELDS,
+    WORK_ID_FIELDS,
     api_client_create,
     api_client_revoke,
     org_unit_create,
@@ -36,15 +38,23 @@ from wellbeing.services.people import (
     person_create,
     person_leave,
     person_move,
+    person_set_work_ids,
     person_update,
 )
-from wellbeing.services.referrals import URGENCY_TIERS, referral_acknowledge, referral_create
+from wellbeing.services.referrals import (
+    URGENCY_TIERS,
+    referral_acknowledge,
+    referral_close,
+    referral_create,
+    referral_take_in,
+)
 from wellbeing.services.reminders import delivery_retry
 from wellbeing.services.roles import role_assign, role_confirm, role_end, role_refuse
 
 __all__ = [
     "PERSON_FIELDS",
     "URGENCY_TIERS",
+    "WORK_ID_FIELDS",
     "RecordClosure",
     "account_password_reset",
     "api_client_create",
@@ -57,6 +67,7 @@ __all__ = [
     "followup_cancel",
     "followup_complete",
     "followup_create",
+    "followup_make_confidential",
     "followup_reassign",
     "followup_reschedule",
     "followup_set_aside",
@@ -69,10 +80,13 @@ __all__ = [
     "person_create",
     "person_leave",
     "person_move",
+    "person_set_work_ids",
     "person_update",
     "record_closure",
     "referral_acknowledge",
+    "referral_close",
     "referral_create",
+    "referral_take_in",
     "register_record_closure",
     "role_assign",
     "role_confirm",

@@ -7,13 +7,10 @@ once, and the audit trail records who did it (never the password).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext as _
 
-from wellbeing import policy
+from wellbeing import messages, policy
 from wellbeing.audit import REDACTED, audit_record
 from wellbeing.models import AuditEvent, Notification, Person, Role, RoleAssignment
 from wellbeing.models.roles import CLINICAL_ROLES
@@ -38,11 +35,14 @@ def account_password_reset(*, actor, user) -> None:
     if not clinical.exists():
         return
     name = person.full_name if person is not None else user.get_username()
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("The password of %(name)s (a clinical account) was reset by an administrator") % {"name": name}
     Notification.objects.bulk_create(
         [
-            Notification(recipient=lead, title=title[:200], url=reverse("home"))
+            Notification(
+                recipient=lead,
+                message_key=messages.CLINICAL_PASSWORD_RESET,
+                params={"name": name},
+                url=reverse("home"),
+            )
             for lead in policy.holders_of_anywhere(Role.LEAD_COUNSELLOR)
             if lead.pk != user.pk
         ]

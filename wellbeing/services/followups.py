@@ -12,7 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wellbeing import policy, tasks
+from wellbeing import messages, policy, tasks
 from wellbeing.actors import is_system, user_of
 from wellbeing.audit import REDACTED, audit_record, diff
 from wellbeing.models import AuditEvent, FollowUp, Notification, Person, Tier
@@ -28,7 +28,13 @@ class RecordClosure:
 
     action_label: Callable[[], str]
     action_url: Callable[[FollowUp], str | None]
-    after_set_aside: Callable[..., None]  # (*, actor, followup, reason) -> None
+    after_set_aside: Callable[..., None] | None = None  # (*, actor, followup, reason) -> None
+    #: What ends it, in a sentence for its page and for a refused "done".
+    explanation: Callable[[], str] = lambda: _(
+        "This ends when the talk is logged. Log it, or set it aside with a reason."
+    )
+    #: Whether the owner may set it aside with a reason (a referral to take in may not).
+    can_set_aside: bool = True
 
 
 _closures: dict[str, RecordClosure] = {}
@@ -90,7 +96,9 @@ def followup_create(
     *,
     actor,
     owner,
-    title: str,
+    title: str = "",
+    title_key: str = "",
+    title_params: dict | None = None,
     due_at: datetime,
     kind: str = FollowUp.Kind.GENERAL,
     tier: str = Tier.ROUTINE,
@@ -104,9 +112,15 @@ def followup_create(
     """Create a follow-up. A red one is dispatched as soon as the transaction commits.
 
     ``confidential``: only its owner and its creator see it (a restricted talk's action); reminders
-    to anyone else say neutrally what kind of item it is."""
+    to anyone else say neutrally what kind of item it is.
+
+    The title: free text a person typed (``title``, kept as typed), or a system message
+    (``title_key`` from ``wellbeing.messages`` and its ``title_params``), worded when shown in the
+    reader's language."""
     if actor is None:
         raise TypeError("Say who acts: a user, an API principal or a SystemActor.")
+    if title_key and not messages.exists(title_key):
+        raise ValueError(f"Unknown message key {title_key!r}: add it to wellbeing.messages.")
     if escalation is None:
         escalation = (
             FollowUp.Escalation.LEAD_COUNSELLOR if kind in FollowUp.CLINICAL_KINDS else FollowUp.Escalation.MANAGER
@@ -114,6 +128,8 @@ def followup_create(
     f = FollowUp(
         owner=owner,
         title=title,
+        title_key=title_key,
+        title_params=title_params or {},
         due_at=due_at,
         kind=kind,
         tier=tier,
@@ -175,10 +191,9 @@ def followup_complete(
     f = _locked(followup)
     _may_act(actor, f, authorized)
     _require_active(f)
-    if not by_record and record_closure(f.kind) is not None:
-        raise ValidationError(
-            {"status": [_("This ends when the talk is logged. Log it, or set it aside with a reason.")]}
-        )
+    closure = record_closure(f.kind)
+    if not by_record and closure is not None:
+        raise ValidationError({"status": [closure.explanation()]})
     old_status = f.status
     f.status = FollowUp.Status.DONE
     f.completed_at = timezone.now()
@@ -245,6 +260,8 @@ def followup_set_aside(*, actor, followup: FollowUp, reason: str, note: str = ""
     errors: dict[str, list[str]] = {}
     if closure is None:
         errors["status"] = [_("Mark this one done instead.")]
+    elif not closure.can_set_aside:
+        errors["status"] = [closure.explanation()]
     if reason not in FollowUp.SetAsideReason.values:
         errors["reason"] = [_("Choose why it is set aside.")]
     note = (note or "").strip()
@@ -268,7 +285,8 @@ def followup_set_aside(*, actor, followup: FollowUp, reason: str, note: str = ""
         subject_person=None if f.confidential else f.person,
         changes={**diff({"status": old}, {"status": f.status}), "set_aside": reason, "note": REDACTED if note else ""},
     )
-    closure.after_set_aside(actor=actor, followup=f, reason=reason)
+    if closure.after_set_aside is not None:
+        closure.after_set_aside(actor=actor, followup=f, reason=reason)
     return f
 
 
@@ -348,6 +366,20 @@ def followup_reassign(*, actor, followup: FollowUp, owner, authorized: bool = Fa
         subject_person=f.person,
         changes=diff(old, {"owner": owner}),
     )
+    return f
+
+
+@transaction.atomic
+def followup_make_confidential(*, actor, followup: FollowUp, authorized: bool = False) -> FollowUp:
+    """From now on only its owner and its creator see it (the talk it came from was made restricted).
+    Never the other way: what was confidential stays so."""
+    f = _locked(followup)
+    _may_act(actor, f, authorized)
+    if f.confidential:
+        return f
+    f.confidential = True
+    f.save(update_fields=["confidential", "updated_at"])
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=f, changes={"confidential": [False, True]})
     return f
 
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +36,11 @@ PERSON_FIELDS = (
     "phone",
     "manager",
     "user",
+    "wecom_user_id",
+    "dingtalk_user_id",
 )
+#: What HR officers and the people API may change on a person (docs/reminders.md, "WeCom and DingTalk").
+WORK_ID_FIELDS = ("wecom_user_id", "dingtalk_user_id")
 
 
 def _validate(instance, exclude=None) -> None:
@@ -134,6 +138,29 @@ def _end_working_life(actor, person: Person) -> None:
             # A clinical role still waiting for a second person will never apply.
             role_refuse(actor=actor, assignment=assignment, reason="The person left.", authorized=True)
         policy.forget(user)
+
+
+def person_set_work_ids(*, actor, person: Person, **ids: str) -> Person:
+    """Set a person's WeCom and/or DingTalk user id (empty: none), the only fields HR officers and the
+    people API change. The caller has checked ``person.set_work_ids``. Validated (characters, length,
+    no one else's id) and audited by ``person_update``; an id another request took a moment earlier is
+    the same field error as one taken long ago."""
+    unknown = set(ids) - set(WORK_ID_FIELDS)
+    if unknown:
+        raise TypeError(f"Not a work messaging id: {sorted(unknown)}")
+    values = {name: (value or "").strip() for name, value in ids.items()}
+    try:
+        with transaction.atomic():
+            return person_update(actor=actor, person=person, **values)
+    except IntegrityError:
+        taken = {
+            name: [_("Another person already has this user ID.")]
+            for name, value in values.items()
+            if value and Person.objects.exclude(pk=person.pk).filter(**{name: value}).exists()
+        }
+        if not taken:
+            raise
+        raise ValidationError(taken) from None
 
 
 def person_leave(*, actor, person: Person, left_on: date | None = None) -> Person:

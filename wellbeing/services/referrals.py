@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.utils import timezone, translation
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wellbeing import policy
+from wellbeing import messages, policy
 from wellbeing.audit import audit_record, diff
 from wellbeing.models import AuditEvent, FollowUp, Person, Referral, Role, Tier
-from wellbeing.services.followups import followup_complete, followup_create
+from wellbeing.services.followups import RecordClosure, followup_cancel, followup_complete, followup_create
 from wellbeing.validation import full_clean
 
 #: Urgency -> (priority tier of the lead counsellor's follow-up, time to respond). design/domain.md
@@ -48,7 +48,8 @@ def referral_create(
     source_object: models.Model | None = None,
 ) -> Referral:
     """Refer ``person`` to the counselling team. The lead counsellor gets a follow-up whose tier
-    follows the urgency (imminent risk: red, dispatched at once)."""
+    follows the urgency: imminent risk is red, alerted by every channel as this commits; the others
+    are announced by the next scan (the "new" stage) and remind until acknowledged."""
     if not policy.can(actor, "referral.create", person):
         raise PermissionDenied(_("You cannot refer this person."))
     referral = Referral(person=person, referred_by=actor, urgency=urgency, reason=reason, note=note, source=source)
@@ -57,12 +58,12 @@ def referral_create(
     full_clean(referral, exclude=["source_type", "followup"])
     referral.save()
     tier, respond_within = URGENCY_TIERS[Referral.Urgency(urgency)]
-    with translation.override(settings.LANGUAGE_CODE):  # stored titles use the organisation's language
-        title = _("Referral to take in (%(urgency)s)") % {"urgency": referral.get_urgency_display()}
     referral.followup = followup_create(
         actor=actor,
         owner=intake_owner(),
-        title=title,
+        # Worded when shown, in the reader's language ("Referral to take in (urgent)").
+        title_key=messages.REFERRAL_INTAKE,
+        title_params={"urgency": referral.urgency},
         due_at=timezone.now() + respond_within,
         kind=FollowUp.Kind.REFERRAL_INTAKE,
         tier=tier,
@@ -84,26 +85,131 @@ def referral_create(
     return referral
 
 
+def _locked(*, actor, referral: Referral, denied: str) -> Referral:
+    """The referral, locked, after checking that ``actor`` may do intake work."""
+    if not policy.can(actor, "referral.intake"):
+        raise PermissionDenied(denied)
+    return Referral.objects.select_for_update(of=("self",)).select_related("person", "followup").get(pk=referral.pk)
+
+
+def _require_transition(referral: Referral, to: str) -> None:
+    """Taken in and closed are final; nothing goes back to "received"."""
+    if not referral.can_become(to):
+        raise ValidationError(
+            {"status": [_("This referral is already %(status)s.") % {"status": referral.get_status_display()}]}
+        )
+
+
+def _acknowledge_on_the_way(referral: Referral, actor, now) -> list[str]:
+    """Taking in or closing a referral nobody acknowledged yet acknowledges it as well."""
+    if referral.acknowledged_at is not None:
+        return []
+    referral.acknowledged_at, referral.acknowledged_by = now, actor
+    return ["acknowledged_at", "acknowledged_by"]
+
+
+def _complete_intake(referral: Referral, actor) -> None:
+    """The intake follow-up is done: no more reminders. The lead counsellor acting may not own it;
+    the rule (``referral.intake``) was checked by the caller."""
+    if referral.followup_id and referral.followup.is_active:
+        followup_complete(actor=actor, followup=referral.followup, authorized=True, by_record=True)
+
+
 @transaction.atomic
 def referral_acknowledge(*, actor, referral: Referral) -> Referral:
-    """The counselling team has received it and takes responsibility: the referrer sees this."""
-    if not policy.can(actor, "referral.intake"):
-        raise PermissionDenied(_("Only the counselling team acknowledges referrals."))
-    referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    if referral.status != Referral.Status.RECEIVED:
+    """The counselling team has received it and takes responsibility: the referrer sees this, and
+    the intake reminders stop. Acknowledging it again changes nothing."""
+    referral = _locked(actor=actor, referral=referral, denied=_("Only the counselling team acknowledges referrals."))
+    if referral.status == Referral.Status.ACKNOWLEDGED:
         return referral
+    _require_transition(referral, Referral.Status.ACKNOWLEDGED)
+    old = referral.status
     referral.status = Referral.Status.ACKNOWLEDGED
     referral.acknowledged_at = timezone.now()
     referral.acknowledged_by = actor
+    full_clean(referral, exclude=["source_type", "followup"])
     referral.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "updated_at"])
-    if referral.followup_id and referral.followup.is_active:
-        # The lead counsellor acknowledging may not own the intake follow-up; the rule was checked above.
-        followup_complete(actor=actor, followup=referral.followup, authorized=True)
+    _complete_intake(referral, actor)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.STATUS,
         target=referral,
         subject_person=referral.person,
-        changes=diff({"status": Referral.Status.RECEIVED}, {"status": referral.status}),
+        changes=diff({"status": old}, {"status": referral.status}),
     )
     return referral
+
+
+@transaction.atomic
+def referral_take_in(*, actor, referral: Referral) -> Referral:
+    """The counselling team takes the person into its caseload (the cases app calls this when it
+    opens a case for the referral). Acknowledges it if nobody had; the intake follow-up is done."""
+    referral = _locked(actor=actor, referral=referral, denied=_("Only the counselling team takes referrals in."))
+    _require_transition(referral, Referral.Status.TAKEN_IN)
+    old = referral.status
+    now = timezone.now()
+    fields = _acknowledge_on_the_way(referral, actor, now)
+    referral.status = Referral.Status.TAKEN_IN
+    referral.taken_in_at, referral.taken_in_by = now, actor
+    full_clean(referral, exclude=["source_type", "followup"])
+    referral.save(update_fields=["status", "taken_in_at", "taken_in_by", *fields, "updated_at"])
+    _complete_intake(referral, actor)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.STATUS,
+        target=referral,
+        subject_person=referral.person,
+        changes=diff({"status": old}, {"status": referral.status}),
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_close(*, actor, referral: Referral, reason: str) -> Referral:
+    """Close a referral without taking the person in, for one of ``Referral.CloseReason``. The
+    referrer sees "closed", never the reason. The intake follow-up is done, or cancelled for a
+    duplicate (nothing was owed)."""
+    if reason not in Referral.CloseReason.values:
+        raise ValidationError({"reason": [_("Choose why the referral is closed.")]})
+    referral = _locked(actor=actor, referral=referral, denied=_("Only the counselling team closes referrals."))
+    _require_transition(referral, Referral.Status.CLOSED)
+    old = referral.status
+    now = timezone.now()
+    fields = _acknowledge_on_the_way(referral, actor, now)
+    referral.status = Referral.Status.CLOSED
+    referral.closed_at, referral.closed_by, referral.close_reason = now, actor, reason
+    full_clean(referral, exclude=["source_type", "followup"])
+    referral.save(update_fields=["status", "closed_at", "closed_by", "close_reason", *fields, "updated_at"])
+    if reason == Referral.CloseReason.DUPLICATE and referral.followup_id and referral.followup.is_active:
+        followup_cancel(actor=actor, followup=referral.followup, reason="duplicate referral", authorized=True)
+    else:
+        _complete_intake(referral, actor)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.STATUS,
+        target=referral,
+        subject_person=referral.person,
+        # Administrators read the audit trail but no case information (access.md): the reason is
+        # recorded as changed, never as given.
+        changes=diff(
+            {"status": old, "close_reason": ""},
+            {"status": referral.status, "close_reason": reason},
+            sensitive=["close_reason"],
+        ),
+    )
+    return referral
+
+
+def _referral_url(followup: FollowUp) -> str | None:
+    return reverse("referral-detail", args=[followup.subject_id]) if followup.subject_id else None
+
+
+#: A referral's intake follow-up ends with the referral itself (acknowledged, taken in or closed on its
+#: page), never with a bare "done" that would leave the referral "received" (registered in
+#: WellbeingConfig.ready()).
+REFERRAL_INTAKE_CLOSURE = RecordClosure(
+    action_label=lambda: _("Open the referral"),
+    action_url=_referral_url,
+    explanation=lambda: _("This ends when the referral is acknowledged, taken in or closed on its page."),
+    can_set_aside=False,
+)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wellbeing import policy
+from wellbeing import messages, policy
 from wellbeing.actors import is_system, user_of
 from wellbeing.audit import audit_record, diff
 from wellbeing.lifecycle import announce
@@ -196,14 +195,13 @@ def _display_name(user) -> str:
 
 def _tell_lead_counsellors(assignment: RoleAssignment) -> None:
     """An inbox item for every lead counsellor in force (not the new holder): who got a clinical role,
-    and nothing more. Stored in the organisation's language, like every notification."""
+    and nothing more. Stored as a message key and the name, worded in each reader's language."""
     recipients = [u for u in policy.holders_of_anywhere(Role.LEAD_COUNSELLOR) if u.pk != assignment.user_id]
     if not recipients:
         return
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("A clinical role was assigned to %(name)s") % {"name": _display_name(assignment.user)}
-        body = _("Confirm or refuse it.") if assignment.is_pending else ""
+    key = messages.CLINICAL_ROLE_PENDING if assignment.is_pending else messages.CLINICAL_ROLE_ASSIGNED
+    params = {"name": _display_name(assignment.user)}
     url = reverse("roles-pending")
     Notification.objects.bulk_create(
-        [Notification(recipient=user, title=title[:200], body=body, url=url) for user in recipients]
+        [Notification(recipient=user, message_key=key, params=params, url=url) for user in recipients]
     )

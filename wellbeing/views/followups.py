@@ -22,6 +22,8 @@ def _with_record_actions(followups):
     for f in followups:
         closure = services.record_closure(f.kind)
         f.record_action = (closure.action_label(), closure.action_url(f)) if closure is not None else None
+        f.record_explanation = closure.explanation() if closure is not None else ""
+        f.record_can_set_aside = closure is not None and closure.can_set_aside
     return followups
 
 
@@ -38,7 +40,13 @@ def _list(request, *, team: bool):
     items = selectors.followup_list_for_user(user=request.user, filters=filters, team=team)
     page = Paginator(items, 30).get_page(request.GET.get("page"))
     _with_record_actions(page.object_list)
-    tabs = [(key, label, counts.get(key)) for key, label in FollowUpFilterForm.base_fields["bucket"].choices]
+    badges = selectors.followup_badges(user=request.user, followups=page.object_list)
+    for f in page.object_list:
+        f.badges = badges.get(f.pk, ())
+    # "Due within 7 days" is the home page's figure, a view of its own rather than a tab.
+    choices = dict(FollowUpFilterForm.base_fields["bucket"].choices)
+    tabs = [(key, label, counts.get(key)) for key, label in choices.items() if key != "week"]
+    selected_view = choices["week"] if bucket == "week" else ""
     quick_kinds = [
         ("", _("All")),
         (FollowUp.Kind.TALK_DUE, _("Talks due")),
@@ -53,6 +61,7 @@ def _list(request, *, team: bool):
             "bucket": bucket,
             "team": team,
             "tabs": tabs,
+            "selected_view": selected_view,
             "kind": data.get("kind") or "",
             "quick_kinds": quick_kinds,
             "set_aside_form": SetAsideForm(),

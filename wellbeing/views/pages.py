@@ -13,28 +13,22 @@ from django.views.decorators.http import require_GET
 
 from wellbeing import policy, selectors
 from wellbeing.forms import PersonSearchForm
+from wellbeing.home import sections_for as home_sections
 from wellbeing.models import Role
 
 
 @require_GET
 @login_required
 def home(request):
+    """Today's work for the signed-in user's roles (wellbeing/home.py): what they owe first, then
+    what they watch; each section says what to do next when it is empty."""
     access = policy.access_for(request.user)
-    context = {"access": access, "roles": [Role(r) for r in sorted(access.roles)]}
-    if access.person is not None:
-        context["me"] = access.person
-    if policy.can(request.user, "person.reports"):
-        reports = (
-            selectors.person_list_for_user(user=request.user).active().exclude(pk=getattr(access.person, "pk", None))
-        )
-        context["reports_count"] = reports.count()
-        context["reports"] = list(reports[:10])
-        context["scope_units"] = access.scope_units()
-    if policy.can(request.user, "stats.view"):
-        context["headcounts"] = selectors.headcount_by_top_unit(user=request.user)
-    if policy.can(request.user, "followup.overdue_counts"):
-        context["overdue_counts"] = selectors.overdue_followup_counts(user=request.user)
-    context["can_admin"] = policy.can(request.user, "admin.access")
+    context = {
+        "access": access,
+        "roles": [Role(r) for r in sorted(access.roles)],
+        "me": access.person,
+        "sections": home_sections(request),
+    }
     return render(request, "wellbeing/home.html", context)
 
 
@@ -67,12 +61,22 @@ def person_detail(request, external_id: str):
         links.append(
             (_("Refer to the counselling team"), reverse("referral-new", args=[person.external_id]), "outline-danger")
         )
-    return render(request, "wellbeing/person.html", {"person": person, "links": links})
+    can_set_work_ids = policy.can(request.user, "person.set_work_ids", person)
+    if can_set_work_ids:
+        url = reverse("person-work-ids", args=[person.external_id])
+        links.append((_("Work messaging IDs"), url, "outline-secondary"))
+    facts = [fact for provider in PERSON_PAGE_FACTS for fact in provider(request.user, person)]
+    context = {"person": person, "links": links, "facts": facts, "can_set_work_ids": can_set_work_ids}
+    return render(request, "wellbeing/person.html", context)
 
 
 #: Other apps add buttons to a person's page from their AppConfig.ready(): callables
 #: (user, person) -> [(label, url, bootstrap button style)], so the core imports none of them.
 PERSON_PAGE_LINKS: list = []
+
+#: Facts other apps add to a person's page: callables (user, person) -> [(label, value, badges)],
+#: badges being (label, bootstrap style) pairs; each decides with the policy whether the user may know.
+PERSON_PAGE_FACTS: list = []
 
 
 @dataclass(frozen=True)

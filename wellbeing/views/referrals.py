@@ -1,12 +1,13 @@
-"""Referrals to the counselling team: refer someone directly, the lead counsellor's intake list,
-and the referrer's view of what became of theirs (received / acknowledged only)."""
+"""Referrals to the counselling team: refer someone directly; the lead counsellor's intake list and
+one referral's page (the referrer's note, its history, acknowledge / take in / close); the referrer's
+view of theirs (status only: received, acknowledged, taken in, closed)."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,6 +33,19 @@ class ReferralForm(forms.Form):
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class CloseForm(forms.Form):
+    # Nothing preselected: closing is a decision, and the reason is required.
+    reason = forms.ChoiceField(
+        label=gettext_lazy("Why close it"),
+        choices=[("", "—"), *Referral.CloseReason.choices],
+        error_messages={
+            "required": gettext_lazy("Choose why the referral is closed."),
+            "invalid_choice": gettext_lazy("Choose why the referral is closed."),
+        },
+        help_text=gettext_lazy("The referrer sees only that it was closed, never why."),
     )
 
 
@@ -62,8 +76,7 @@ def referral_new(request, external_id: str):
     # the lead counsellor sees all), so the counselling team is not sent the same person twice.
     open_referrals = list(
         policy.referrals_visible_to(request.user)
-        .filter(person=person)
-        .exclude(status=Referral.Status.TAKEN_IN)
+        .filter(person=person, status__in=Referral.OPEN_STATUSES)
         .order_by("-created_at")[:5]
     )
     return render(
@@ -77,27 +90,101 @@ def referral_new(request, external_id: str):
 @login_required
 @require_GET
 def referral_list(request):
-    intake = None
+    """The lead counsellor's intake (most urgent first, then oldest) and what was recently taken in or
+    closed; for everyone, the referrals they made and where each stands."""
+    intake = done = None
     if policy.can(request.user, "referral.intake"):
-        intake = list(
-            policy.referrals_visible_to(request.user)
-            .filter(status=Referral.Status.RECEIVED)
-            .select_related("person__unit", "referred_by__person")
-            .order_by("created_at")
-        )
-    mine = list(Referral.objects.filter(referred_by=request.user).select_related("person").order_by("-created_at")[:50])
-    return render(request, "wellbeing/referrals.html", {"intake": intake, "mine": mine})
+        intake = selectors.intake_queue(user=request.user)
+        done = selectors.referrals_done(user=request.user)
+    mine = selectors.referrals_made_by(user=request.user)
+    return render(
+        request,
+        "wellbeing/referrals.html",
+        {"intake": intake, "done": done, "mine": mine, "now": timezone.now()},
+    )
+
+
+def _detail(
+    request,
+    referral: Referral,
+    *,
+    close_form: CloseForm | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+):
+    fields = policy.visible_fields(request.user, referral)
+    can_intake = policy.can(request.user, "referral.intake")
+    return render(
+        request,
+        "wellbeing/referral_detail.html",
+        {
+            "r": referral,
+            "fields": fields,
+            "note": selectors.referral_note_for_user(user=request.user, referral=referral),
+            "history": selectors.referral_history(user=request.user, referral=referral),
+            "can_intake": can_intake and referral.is_open,
+            "close_form": close_form or CloseForm(),
+            "errors": errors or [],
+            "now": timezone.now(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def referral_detail(request, pk: int):
+    """The lead counsellor: everything, the note's reading audited, and the actions. The referrer: where
+    it stands (status only). Anyone else: 404."""
+    return _detail(request, selectors.referral_get_for_user(user=request.user, referral_id=pk))
+
+
+def _for_intake(request, pk: int) -> Referral:
+    if not policy.can(request.user, "referral.intake"):
+        raise PermissionDenied
+    return selectors.referral_get_for_user(user=request.user, referral_id=pk)
+
+
+def _refused(request, referral: Referral, exc: ValidationError):
+    """A transition the referral's status does not allow (already closed ...): said on its page."""
+    referral.refresh_from_db()
+    return _detail(request, referral, errors=[e for errs in exc.message_dict.values() for e in errs], status=400)
 
 
 @login_required
 @require_POST
 def referral_acknowledge(request, pk: int):
-    if not policy.can(request.user, "referral.intake"):
-        raise PermissionDenied
+    referral = _for_intake(request, pk)
     try:
-        referral = policy.referrals_visible_to(request.user).get(pk=pk)
-    except Referral.DoesNotExist:
-        raise Http404 from None
-    services.referral_acknowledge(actor=request.user, referral=referral)
+        services.referral_acknowledge(actor=request.user, referral=referral)
+    except ValidationError as exc:
+        return _refused(request, referral, exc)
     messages.success(request, _("Acknowledged. The referrer can see that it was received."))
-    return redirect("referrals")
+    return redirect("referral-detail", pk=referral.pk)
+
+
+@login_required
+@require_POST
+def referral_take_in(request, pk: int):
+    referral = _for_intake(request, pk)
+    try:
+        services.referral_take_in(actor=request.user, referral=referral)
+    except ValidationError as exc:
+        return _refused(request, referral, exc)
+    messages.success(request, _("Taken in. The referrer sees that the counselling team has taken the person in."))
+    return redirect("referral-detail", pk=referral.pk)
+
+
+@login_required
+@require_POST
+def referral_close(request, pk: int):
+    referral = _for_intake(request, pk)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, referral, close_form=form, status=400)
+    try:
+        services.referral_close(actor=request.user, referral=referral, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        return _refused(request, referral, exc)
+    messages.success(request, _("Closed. The referrer sees only that it was closed."))
+    return redirect("referral-detail", pk=referral.pk)
