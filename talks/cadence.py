@@ -95,10 +95,12 @@ def after_talk(*, actor, person: Person, talk: Talk) -> None:
             confidential=talk.is_restricted or None,
             by_record=True,
         )
-    # The talk answers the person's request for one, whoever led it.
-    TalkRequest.objects.filter(person=person, answered_at__isnull=True).update(
-        answered_at=timezone.now(), answered_by_talk=talk
-    )
+    # A talk answers the person's request for one, whoever led it; a restricted one does not, or other
+    # supervisors would see the request vanish and know a talk took place.
+    if not talk.is_restricted:
+        TalkRequest.objects.filter(person=person, answered_at__isnull=True).update(
+            answered_at=timezone.now(), answered_by_talk=talk
+        )
     latest = (
         Talk.objects.filter(participations__person=person)
         .filter(_seen_by(actor))

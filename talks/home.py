@@ -188,7 +188,7 @@ def coverage(request) -> list[HomeSection]:
         headers=(_("Unit"), _("Staff"), _("Talked to in time"), _("Talks overdue")),
         rows=tuple(
             (
-                r.unit.name,
+                r.label,
                 r.people,
                 None if r.coverage is None else f"{round(r.coverage * 100)}%",
                 r.overdue,

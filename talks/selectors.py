@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Max, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from talks.models import CadencePolicy, Talk, TalkAction, TalkParticipant, TalkRequest
 from talks.rules import TEXT_FIELDS, talks_visible_to
@@ -325,37 +326,53 @@ def open_talk_requests(*, people: list[Person]) -> set[int]:
 
 @dataclass(frozen=True)
 class CoverageRow:
-    unit: OrgUnit
+    label: str
     people: int | None  # None: withheld (fewer than k)
     coverage: float | None
     overdue: int | None
 
 
 def coverage_by_unit(*, user) -> tuple[list[CoverageRow], CoverageRow]:
-    """Talk coverage (the share of active staff talked to within their cadence) and talks overdue,
-    per unit, for the units the reader oversees: an HR officer's units and the units directly below
-    them, or the towns and offices for the leading group. Counts only; any figure over fewer than
-    STATS_MIN_GROUP_SIZE people is withheld (access.md, "k >= 5"). Also the total over all of them."""
+    """Talk coverage (the share of active staff talked to within their cadence) and talks overdue by
+    unit, for the units the reader oversees: the units directly below an HR officer's units, or below
+    the top of the organisation for the leading group, plus one row for the people attached to the top
+    unit itself. Counts only (access.md, "k >= 5"): every person is in exactly one row, a row over
+    fewer than STATS_MIN_GROUP_SIZE people is withheld, and the total is withheld too when the rows
+    withheld would add up to fewer than that (it could be subtracted from the rows shown)."""
     if not policy.can(user, "talk.coverage"):
         raise Http404
     roots = policy.access_for(user).units_for(Role.HR_OFFICER)
     if policy.can(user, "stats.view") or not roots:
-        units = list(OrgUnit.objects.filter(depth=2).order_by("path"))
-    else:
-        units = [
-            u
-            for u in OrgUnit.objects.filter(policy.subtree_q(roots, prefix="")).order_by("path")
-            if any(u.path.startswith(r.path) and u.depth <= r.depth + 1 for r in roots)
-        ]
-    people = list(Person.objects.active().filter(policy.subtree_q(units)).select_related("unit"))
+        roots = list(OrgUnit.objects.filter(depth=1))
+    # A unit inside another root is covered by that root already.
+    roots = sorted(
+        {r.path: r for r in roots if not any(o.path != r.path and r.path.startswith(o.path) for o in roots)}.values(),
+        key=lambda u: u.path,
+    )
+    children = {r.path: [] for r in roots}
+    for u in OrgUnit.objects.filter(policy.subtree_q(roots, prefix="")).order_by("path"):
+        for r in roots:
+            if u.path.startswith(r.path) and u.depth == r.depth + 1:
+                children[r.path].append(u)
+    people = list(Person.objects.active().filter(policy.subtree_q(roots)).select_related("unit"))
     standings = talk_standings(user=user, people=people, aggregate=True)
-    rows = [_coverage_row(u, [standings[p.pk] for p in people if p.unit.path.startswith(u.path)]) for u in units]
-    total = _coverage_row(None, list(standings.values()))
+    groups: list[tuple[str, list[TalkStanding]]] = []
+    for r in roots:
+        for child in children[r.path]:
+            groups.append((child.name, [standings[p.pk] for p in people if p.unit.path.startswith(child.path)]))
+        direct = [standings[p.pk] for p in people if p.unit.path == r.path]
+        if direct:
+            groups.append((_("%(unit)s (directly)") % {"unit": r.name}, direct))
+    rows = [_coverage_row(label, group) for label, group in groups]
+    total = _coverage_row("", list(standings.values()))
+    withheld = sum(len(group) for (_label, group), row in zip(groups, rows, strict=True) if row.people is None)
+    if 0 < withheld < settings.STATS_MIN_GROUP_SIZE:
+        total = CoverageRow("", None, None, None)
     return rows, total
 
 
-def _coverage_row(unit, standings: list[TalkStanding]) -> CoverageRow:
+def _coverage_row(label: str, standings: list[TalkStanding]) -> CoverageRow:
     n = len(standings)
     if n < settings.STATS_MIN_GROUP_SIZE:
-        return CoverageRow(unit, None, None, None)
-    return CoverageRow(unit, n, sum(1 for s in standings if s.covered) / n, sum(1 for s in standings if s.overdue))
+        return CoverageRow(label, None, None, None)
+    return CoverageRow(label, n, sum(1 for s in standings if s.covered) / n, sum(1 for s in standings if s.overdue))

@@ -225,18 +225,54 @@ def test_hr_and_the_leading_group_see_talk_coverage_by_unit_k_suppressed(as_prin
 
     section = _section(as_principal("hr_officer").get("/"), "coverage")
     rows = {r[0]: r for r in section.table.rows}
-    # town A (the HR officer's unit) and its section; section A1: staff, colleague, 6 crowd = 8 people
+    # Town A is the HR officer's unit: a row per unit below it, and one for the people directly in it.
     active = Person.objects.active()
     in_a1 = active.filter(unit__path__startswith=org.section_a1.path).count()
-    assert rows["综合办A"][1] == in_a1
+    assert rows["综合办A"][1] == in_a1  # staff, colleague and the 6 of the crowd
     # staff (talked yesterday) and two of the crowd are covered.
     assert rows["综合办A"][2] == f"{round(3 / in_a1 * 100)}%"
     assert rows["综合办A"][3] == 3
+    assert rows["城关镇 (directly)"][1:] == (None, None, None)  # the supervisor and the HR officer: withheld
     assert "青石镇" not in rows  # not the HR officer's units
+    # Every person is counted once, and the total cannot give the withheld row away.
+    assert {f.key for f in section.figures} == set()
 
     leader = {r[0]: r for r in _section(as_principal("leading_group").get("/"), "coverage").table.rows}
     assert leader["城关镇"][1] == active.filter(unit__path__startswith=org.town_a.path).count()
     assert leader["青石镇"][1:] == (None, None, None)  # fewer than five people: withheld
+
+
+def test_coverage_totals_show_only_when_the_withheld_rows_are_k_together(as_principal, org):
+    _people_in(org.section_a1, 6, "A")
+    _people_in(org.town_a, 3, "D")  # town A directly: the supervisor, the HR officer and 3 = 5
+    section = _section(as_principal("hr_officer").get("/"), "coverage")
+    rows = {r[0]: r for r in section.table.rows}
+    assert rows["城关镇 (directly)"][1] == 5 and rows["综合办A"][1] == 8
+    figures = {f.key: f.value for f in section.figures}
+    assert figures["coverage"] is not None  # nothing withheld: the total is shown
+    # The leading group: with the office at 5 people, town B (2 people) is the only row withheld, so
+    # the total minus the rows shown would give it away: the total is withheld too.
+    _people_in(org.office, 5 - Person.objects.active().filter(unit__path__startswith=org.office.path).count(), "O")
+    leader = _section(as_principal("leading_group").get("/"), "coverage")
+    assert [r[0] for r in leader.table.rows if r[1] is None] == ["青石镇"]
+    assert not leader.figures
+    # With town B at 5 people nothing is withheld: the total shows.
+    _people_in(org.town_b, 3, "B")
+    assert _section(as_principal("leading_group").get("/"), "coverage").figures
+
+
+def test_a_restricted_talk_does_not_answer_a_request_for_others_to_see(as_principal, org):
+    as_principal("staff").post("/talks/request/")
+    talk_create(
+        actor=org.users["supervisor"],
+        data=TalkInput(
+            participants=[org.people["staff"]],
+            held_at=timezone.now(),
+            main_content="私下谈",
+            confidentiality="restricted",
+        ),
+    )
+    assert TalkRequest.objects.filter(person=org.people["staff"], answered_at__isnull=True).exists()
 
 
 def test_roles_without_coverage_do_not_see_it(as_principal, org):
