@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from talks.api import TalkViewSet
 from wellbeing.api.followups import FollowUpViewSet
 from wellbeing.api.views import OrgUnitViewSet, PersonViewSet
+from wellbeing.screening.api import InstrumentViewSet, ScreeningViewSet
 
 
 class Router(DefaultRouter):
@@ -16,5 +17,7 @@ router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("people", PersonViewSet, basename="person")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 router.register("talks", TalkViewSet, basename="talk")
+router.register("screenings", ScreeningViewSet, basename="screening")
+router.register("instruments", InstrumentViewSet, basename="instrument")
 
 urlpatterns = router.urls

@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("tanxin")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["wellbeing.screening"])  # check-ups and the screening retention task
 
 
 @app.on_after_configure.connect
@@ -36,4 +37,16 @@ def schedule_periodic_tasks(sender, **kwargs):
         crontab(hour=3, minute=15),
         sender.signature("wellbeing.purge_expired_sessions"),
         name="wellbeing.purge_expired_sessions",
+    )
+    # Check-ups: invite the people of open check-ups; cancel the invitations closed ones left open.
+    sender.add_periodic_task(
+        crontab(hour=0, minute=10),
+        sender.signature("wellbeing.screening_open_campaigns"),
+        name="wellbeing.screening_open_campaigns",
+    )
+    # Screening results past SCREENING_RETENTION_DAYS are deleted nightly (PIPL §19).
+    sender.add_periodic_task(
+        crontab(hour=3, minute=45),
+        sender.signature("wellbeing.screening_purge_expired"),
+        name="wellbeing.screening_purge_expired",
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("wellbeing.urls_accounts")),
     path("follow-ups/", include("wellbeing.urls_followups")),
     path("talks/", include("talks.urls")),
+    path("screening/", include("wellbeing.screening.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),

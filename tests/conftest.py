@@ -67,6 +67,28 @@ def _quiet_hours_only_on_a_frozen_clock(request, settings):
         settings.FOLLOWUP_QUIET_HOURS = ""
 
 
+@pytest.fixture(autouse=True)
+def _shipped_screening_data(request):
+    """The questionnaires and crisis contacts migration 0018 ships with are part of every database.
+    A transactional test (the browser tests, which pytest-django runs after the others) flushes the
+    database when it ends: the next one puts them back, committed, before it starts."""
+    marker = request.node.get_closest_marker("django_db")
+    uses = set(request.fixturenames)
+    if marker is None and not ({"db", "transactional_db", "live_server"} & uses):
+        return
+    transactional = bool({"transactional_db", "live_server"} & uses) or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    from wellbeing.models import Instrument
+    from wellbeing.screening import shipped
+
+    if not Instrument.objects.exists():
+        shipped.load(apps)
+
+
 @pytest.fixture
 def org(db) -> Org:
     county = make_unit("青溪县", kind=OrgUnit.Kind.COUNTY, code="C")

@@ -7,45 +7,15 @@ List endpoints are also checked for returning exactly the rows the table allows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import ALL_PRINCIPALS, API_ROLES, USER_ROLES, Org, client_for
 from tests.factories import ACTOR, PASSWORD, UserFactory
+from tests.matrix import LOGIN, Entry, api, extra_entries, pages
 from wellbeing import services
 from wellbeing.models import Role
-
-LOGIN = "/accounts/login/"
-
-
-@dataclass
-class Entry:
-    """How to reach one URL and what each principal gets (status code, or "login" for a redirect
-    to the log-in page)."""
-
-    expect: dict[str, int | str]
-    kwargs: Callable[[Org], dict] = lambda org: {}
-    method: str = "get"
-    data: dict | Callable[[Org], dict] = field(default_factory=dict)
-    api: bool = False
-
-
-def pages(users: dict[str, int | str], *, default_user: int | str = 200) -> dict[str, int | str]:
-    """Pages: anonymous and API tokens (which pages ignore) go to the log-in page."""
-    expect: dict[str, int | str] = {"anonymous": "login", **dict.fromkeys(API_ROLES, "login")}
-    expect.update(dict.fromkeys(USER_ROLES, default_user))
-    expect.update(users)
-    return expect
-
-
-def api(users: dict[str, int], *, default_user: int = 200, anonymous: int = 401) -> dict[str, int]:
-    expect: dict[str, int] = {"anonymous": anonymous, **dict.fromkeys(USER_ROLES, default_user)}
-    expect.update(users)
-    return expect
 
 
 def colleague(org: Org) -> dict:
@@ -183,8 +153,10 @@ MATRIX: dict[str, Entry] = {
     "referral-detail": Entry(
         pages({}, default_user=404) | {"supervisor": 200, "lead_counsellor": 200}, kwargs=referral
     ),
+    # Acknowledging: the lead counsellor (or the counsellor it is assigned to); its referrer sees it
+    # but may not act on it; anyone else is told it does not exist.
     "referral-acknowledge": Entry(
-        pages({}, default_user=403) | {"lead_counsellor": 302}, kwargs=referral, method="post"
+        pages({}, default_user=404) | {"lead_counsellor": 302, "supervisor": 403}, kwargs=referral, method="post"
     ),
     "referral-take-in": Entry(pages({}, default_user=403) | {"lead_counsellor": 302}, kwargs=referral, method="post"),
     "referral-close": Entry(
@@ -237,6 +209,8 @@ MATRIX: dict[str, Entry] = {
         api=True,
     ),
 }
+
+MATRIX.update(extra_entries())
 
 
 def _all_url_names() -> set[str]:

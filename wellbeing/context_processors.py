@@ -20,11 +20,17 @@ def navigation(request):
         items.append((_("Talk overview"), reverse("talks:overview")))
     if policy.can(user, "referral.intake"):
         items.append((_("Referrals"), reverse("referrals")))
+    if policy.can(user, "oncall.view"):
+        items.append((_("On-call rota"), reverse("screening:oncall")))
+    if policy.can(user, "campaign.list"):
+        items.append((_("Check-ups"), reverse("screening:campaigns")))
     if policy.can(user, "role.confirm"):
         items.append((_("Roles to confirm"), reverse("roles-pending")))
     if getattr(policy.access_for(user).person, "pk", None) is not None:
         items.append((_("My talks"), reverse("talks:mine")))
         items.append((_("My records"), reverse("my-records")))
+    if policy.can(user, "screening.take"):
+        items.append((_("Screening"), reverse("screening:home")))
     if policy.can(user, "person.directory"):
         items.append((_("People"), reverse("people")))
     if policy.can(user, "admin.access"):

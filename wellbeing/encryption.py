@@ -101,7 +101,8 @@ class EncryptedTextField(models.TextField):
 
 class EncryptedJSONField(EncryptedTextField):
     """A small JSON object stored encrypted: the parameters of a message rendered at display time
-    (``wellbeing.messages``), which may hold names. Reads back as a dict (``{}`` when empty)."""
+    (``wellbeing.messages``), which may hold names. Reads back as a dict (``{}`` when empty).
+    ``EncryptedJSONListField`` holds a list instead (a screening's answers)."""
 
     description = "Encrypted JSON"
 
@@ -125,6 +126,28 @@ class EncryptedJSONField(EncryptedTextField):
 
     def value_to_string(self, obj):
         return json.dumps(self.value_from_object(obj), ensure_ascii=False, sort_keys=True)
+
+
+class EncryptedJSONListField(EncryptedJSONField):
+    """A JSON list stored encrypted (a screening's answer vector). Reads back as a list (``[]`` when
+    empty); anything else is refused on the way in, never silently stored as something else."""
+
+    description = "Encrypted JSON list"
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        if not isinstance(value, list | tuple):
+            raise TypeError("An encrypted list field stores a list.")
+        return encrypt_text(json.dumps(list(value), ensure_ascii=False))
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value else []
+            except ValueError:
+                return []
+        return list(value) if isinstance(value, list | tuple) else []
 
 
 def encrypt_existing(table: str, columns: list[str]):

@@ -34,6 +34,9 @@ CLINICAL_ROLE_ASSIGNED = "role.clinical_assigned"
 CLINICAL_ROLE_PENDING = "role.clinical_pending"
 CLINICAL_PASSWORD_RESET = "account.clinical_password_reset"  # noqa: S105 (a message key)
 TALK_REQUESTED = "talk.requested"
+#: Screening.
+SCREENING_RESCREEN = "screening.rescreen"
+SCREENING_INVITED = "screening.invited"
 
 #: What a missing parameter shows as.
 MISSING = "…"
@@ -45,6 +48,9 @@ class Message:
     body: Promise | None = None
     #: parameter -> "app_label.Model.field" whose choice label the stored value is shown as.
     choices: dict[str, str] = field(default_factory=dict)
+    #: parameter -> "app_label.Model.field": the stored value is that field of a record, shown as the
+    #: record's name in the active language (an instrument's code shows as "PHQ-9 抑郁症筛查量表").
+    names: dict[str, str] = field(default_factory=dict)
 
 
 CATALOGUE: dict[str, Message] = {
@@ -60,6 +66,10 @@ CATALOGUE: dict[str, Message] = {
         title=_("The password of %(name)s (a clinical account) was reset by an administrator")
     ),
     TALK_REQUESTED: Message(title=_("%(name)s asked for a talk"), body=_("Log the talk when you have held it.")),
+    SCREENING_RESCREEN: Message(
+        title=_("Take the %(instrument)s questionnaire again"), names={"instrument": "wellbeing.Instrument.code"}
+    ),
+    SCREENING_INVITED: Message(title=_("Psychological check-up: %(campaign)s")),
 }
 
 
@@ -79,11 +89,23 @@ def _choice_label(path: str, value) -> str:
     return str(dict(model_field.flatchoices).get(value, value))
 
 
+def _record_name(path: str, value) -> str:
+    app_label, model_name, field_name = path.split(".")
+    try:
+        record = apps.get_model(app_label, model_name)._default_manager.filter(**{field_name: value}).first()
+    except (LookupError, ValueError, TypeError):
+        record = None
+    return str(record) if record is not None else str(value)
+
+
 def _params(message: Message, params: Mapping | None) -> _Params:
     values = _Params(params if isinstance(params, Mapping) else {})
     for name, path in message.choices.items():
         if name in values:
             values[name] = _choice_label(path, values[name])
+    for name, path in message.names.items():
+        if name in values:
+            values[name] = _record_name(path, values[name])
     return values
 
 

@@ -34,6 +34,8 @@ from wellbeing.models import (
     RoleAssignment,
     RoleSecurityPolicy,
     Scope,
+    Screening,
+    ScreeningConsent,
 )
 from wellbeing.models.roles import UNIT_SCOPED_ROLES
 
@@ -184,13 +186,72 @@ def followups_visible_to(principal) -> QuerySet[FollowUp]:
 
 
 def referrals_visible_to(principal) -> QuerySet[Referral]:
-    """The lead counsellor sees every referral; a referrer sees the ones they made (status only)."""
+    """The lead counsellor sees every referral; a counsellor the ones assigned to them (the on-call
+    counsellor's red ones); a referrer the ones they made (status only)."""
     access = access_for(principal)
     if access.user is None:
         return Referral.objects.none()
     if access.has(Role.LEAD_COUNSELLOR):
         return Referral.objects.all()
-    return Referral.objects.filter(referred_by=access.user)
+    q = Q(referred_by=access.user)
+    if access.has(Role.COUNSELLOR):
+        q |= Q(assigned_to=access.user)
+    return Referral.objects.filter(q)
+
+
+def screenings_visible_to(principal) -> QuerySet[Screening]:
+    """Screening results a principal may see (access.md "screening result"): their own; a counsellor
+    the results of people on their caseload; the lead counsellor all results of people whose consent
+    stands or who are in the counselling team's hands (a referral) - withdrawing consent keeps the
+    rest from them. Supervisors see completion only, the leading group counts, API clients never."""
+    access = access_for(principal)
+    if access.user is None or access.api_client is not None:
+        return Screening.objects.none()
+    q = Q(pk__in=[])
+    if access.person is not None and access.has(Role.STAFF):
+        q |= Q(person=access.person)
+    if access.has(Role.LEAD_COUNSELLOR):
+        q |= Q(person_id__in=ScreeningConsent.objects.filter(withdrawn_at__isnull=True).values("person_id"))
+        q |= Q(person_id__in=Referral.objects.values("person_id"))
+    elif access.has(Role.COUNSELLOR):
+        q |= caseload_q(access, prefix="person__")
+    return Screening.objects.filter(q)
+
+
+# --- A counsellor's caseload: the people they are responsible for -----------------------------------
+
+CaseloadSource = Callable[[Access], Q | None]
+_caseload_sources: list[CaseloadSource] = []
+
+
+def register_caseload_source(func: CaseloadSource) -> CaseloadSource:
+    """Add a source of a counsellor's caseload people (a Q over Person): the core counts referrals
+    assigned to them; the cases app adds the cases on their caseload."""
+    _caseload_sources.append(func)
+    return func
+
+
+def caseload_q(principal, prefix: str = "") -> Q:
+    """The people on a counsellor's caseload (reached through ``prefix``), for the counsellor role;
+    nothing for anyone else. The lead counsellor sees everyone anyway (``sees_all_people``)."""
+    access = access_for(principal)
+    if not access.has(Role.COUNSELLOR) or access.user is None:
+        return Q(pk__in=[])
+    q = Q(pk__in=[])
+    for source in _caseload_sources:
+        part = source(access)
+        if part is not None:
+            q |= part
+    ids = Person.objects.filter(q).values("pk")
+    return Q(**{f"{prefix}pk__in" if prefix else "pk__in": ids})
+
+
+def on_caseload(principal, person: Person) -> bool:
+    """Whether ``person`` is on the principal's caseload (the lead counsellor: everyone)."""
+    access = access_for(principal)
+    if access.has(Role.LEAD_COUNSELLOR):
+        return True
+    return Person.objects.filter(caseload_q(access), pk=person.pk).exists()
 
 
 def subtree_q(units, prefix: str = "unit__") -> Q:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from wellbeing import policy
-from wellbeing.models import FollowUp, Person, Role, Scope
+from wellbeing.models import FollowUp, Person, Referral, Role, Scope
 from wellbeing.policy import Access
 
 # --- Org and people -------------------------------------------------------------------------------
@@ -88,6 +88,19 @@ def people_reports(access: Access) -> Q | None:
 
 def people_hr_units(access: Access) -> Q | None:
     return policy.subtree_q(access.units_for(Role.HR_OFFICER)) if access.has(Role.HR_OFFICER) else None
+
+
+def people_caseload(access: Access) -> Q | None:
+    """A counsellor sees the people on their caseload."""
+    return policy.caseload_q(access) if access.has(Role.COUNSELLOR) else None
+
+
+def caseload_assigned_referrals(access: Access) -> Q | None:
+    """Caseload (core part): people whose referral is assigned to the counsellor and not closed."""
+    if access.user is None:
+        return None
+    open_or_taken = Referral.objects.filter(assigned_to=access.user).exclude(status=Referral.Status.CLOSED)
+    return Q(pk__in=open_or_taken.values("person_id"))
 
 
 # --- Follow-ups visible to a principal (access.md "follow-ups") -------------------------------------
@@ -179,12 +192,29 @@ def referral_intake(access: Access, obj) -> bool:
     return access.has(Role.LEAD_COUNSELLOR)
 
 
+def _assigned(access: Access, referral) -> bool:
+    """A counsellor the referral is assigned to (the on-call counsellor for imminent risk)."""
+    return (
+        referral is not None
+        and access.user is not None
+        and access.has(Role.COUNSELLOR, Role.LEAD_COUNSELLOR)
+        and referral.assigned_to_id == access.user.pk
+    )
+
+
+def referral_acknowledge(access: Access, referral) -> bool:
+    """Acknowledge a referral (the team has it; the alerts stop): the lead counsellor, or the
+    counsellor it is assigned to."""
+    return access.has(Role.LEAD_COUNSELLOR) or _assigned(access, referral)
+
+
 def referral_view(access: Access, referral) -> bool:
-    """One referral's page: the lead counsellor (everything, the note audited), its referrer (status
-    only, ``referral_fields``). Anyone else is told it does not exist."""
+    """One referral's page: the lead counsellor and the counsellor it is assigned to (everything, the
+    note audited), its referrer (status only, ``referral_fields``). Anyone else is told it does not
+    exist."""
     if referral is None or access.user is None:
         return False
-    return access.has(Role.LEAD_COUNSELLOR) or referral.referred_by_id == access.user.pk
+    return access.has(Role.LEAD_COUNSELLOR) or _assigned(access, referral) or referral.referred_by_id == access.user.pk
 
 
 #: What a referrer sees of the referrals they made (access.md: "the ones they made (status only)"):
@@ -209,7 +239,7 @@ REFERRAL_INTAKE_FIELDS = frozenset(
 
 
 def referral_fields(access: Access, referral) -> frozenset[str]:
-    if access.has(Role.LEAD_COUNSELLOR):
+    if access.has(Role.LEAD_COUNSELLOR) or _assigned(access, referral):
         return REFERRAL_STATUS_FIELDS | REFERRAL_INTAKE_FIELDS
     if access.user is not None and referral.referred_by_id == access.user.pk:
         return REFERRAL_STATUS_FIELDS
@@ -248,6 +278,7 @@ RULES = {
     "followup.overdue_counts": followup_overdue_counts,
     "referral.create": referral_create,
     "referral.intake": referral_intake,
+    "referral.acknowledge": referral_acknowledge,
     "referral.view": referral_view,
     "role.confirm": role_confirm,
 }
@@ -256,7 +287,8 @@ RULES = {
 def register() -> None:
     policy.register_rules(RULES)
     policy.register_field_visibility("wellbeing.referral", referral_fields)
-    for source in (people_self, people_reports, people_hr_units):
+    for source in (people_self, people_reports, people_hr_units, people_caseload):
         policy.register_person_visibility(source)
+    policy.register_caseload_source(caseload_assigned_referrals)
     for source in (followups_own, followups_created, followups_routed, followups_units, followups_counselling_team):
         policy.register_followup_visibility(source)

@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "TalkKindEnum": "talks.models.Talk.Kind",
         "FollowUpKindEnum": "wellbeing.models.followups.FollowUp.Kind",
         "OrgUnitKindEnum": "wellbeing.models.org.OrgUnit.Kind",
+        "ScreeningTierEnum": "wellbeing.models.instruments.ScreeningTier",
     },
     "SERVE_PERMISSIONS": ["wellbeing.api.permissions.CanReadApiDocs"],
 }
@@ -371,6 +372,13 @@ TALK_REQUEST_WITHIN_DAYS = env.int("TALK_REQUEST_WITHIN_DAYS", default=3)
 # A talk's author may amend it for this many days after saving it (every version kept); after that
 # they may only add annotations.
 TALK_AMEND_DAYS = env.int("TALK_AMEND_DAYS", default=7)
+
+# --- Screening (design/domain.md "Screening instruments", "Risk tiers and response") ----------------
+# A yellow result reminds the person to take the questionnaire again after this many days.
+SCREENING_RESCREEN_DAYS = env.int("SCREENING_RESCREEN_DAYS", default=28)
+# Results are deleted after this many days (PIPL §19), except those that led to a referral; the
+# consent notice states it.
+SCREENING_RETENTION_DAYS = env.int("SCREENING_RETENTION_DAYS", default=3 * 365)
 
 # django-bootstrap5: no green "valid" marks on filters and re-shown forms; errors stay red.
 BOOTSTRAP5 = {

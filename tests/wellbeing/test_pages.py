@@ -33,15 +33,17 @@ def test_the_navigation_follows_the_roles(as_principal):
     staff_nav = as_principal("staff").get("/").context["nav_items"]
     admin_nav = as_principal("administrator").get("/").context["nav_items"]
     supervisor_nav = as_principal("supervisor").get("/").context["nav_items"]
-    assert [str(label) for label, _ in staff_nav] == ["Home", "My follow-ups", "My talks", "My records"]
+    assert [str(label) for label, _ in staff_nav] == ["Home", "My follow-ups", "My talks", "My records", "Screening"]
     assert [str(label) for label, _ in supervisor_nav] == [
         "Home",
         "My follow-ups",
         "Team follow-ups",
         "Log a talk",
         "Talk overview",
+        "Check-ups",
         "My talks",
         "My records",
+        "Screening",
         "People",
     ]
     assert [str(label) for label, _ in admin_nav] == [
@@ -50,6 +52,7 @@ def test_the_navigation_follows_the_roles(as_principal):
         "Roles to confirm",
         "My talks",
         "My records",
+        "Screening",
         "People",
         "Administration",
     ]

@@ -3,7 +3,16 @@ services; configuration records go through the audited configuration service
 (``AuditedConfigurationAdmin``, which other apps' admins use too). Importing the modules registers
 their admins with the site."""
 
-from wellbeing.admin import accounts, configuration, org, records, roles, third_party
+from wellbeing.admin import accounts, configuration, org, records, roles, screening, third_party
 from wellbeing.admin.base import AuditedConfigurationAdmin
 
-__all__ = ["AuditedConfigurationAdmin", "accounts", "configuration", "org", "records", "roles", "third_party"]
+__all__ = [
+    "AuditedConfigurationAdmin",
+    "accounts",
+    "configuration",
+    "org",
+    "records",
+    "roles",
+    "screening",
+    "third_party",
+]

@@ -90,6 +90,7 @@ class FollowUp(TimeStampedModel):
         CASE_CONTACT = "case_contact", _("case contact")
         CASE_ACTION = "case_action", _("case action")
         SCREENING_FOLLOWUP = "screening_followup", _("screening follow-up")
+        SCREENING_INVITATION = "screening_invitation", _("screening questionnaire to take")
         LEAVE_APPROVAL = "leave_approval", _("leave approval")
         TOIL_EXPIRY = "toil_expiry", _("time off in lieu expiring")
         GENERAL = "general", _("follow-up")
@@ -107,6 +108,7 @@ class FollowUp(TimeStampedModel):
         MANAGER = "manager", _("the owner's manager")
         LEAD_COUNSELLOR = "lead_counsellor", _("the lead counsellor")
         USER = "user", _("a named person")
+        NONE = "none", _("nobody (a reminder to its owner only)")
 
     class SetAsideReason(models.TextChoices):
         """Why an obligation that ends with its own record (a talk due ends with a talk) is set aside."""

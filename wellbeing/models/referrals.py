@@ -125,6 +125,16 @@ class Referral(TimeStampedModel):
     followup = models.OneToOneField(
         "wellbeing.FollowUp", on_delete=models.PROTECT, null=True, blank=True, related_name="referral"
     )
+    # Who in the counselling team must act on it first: the on-call counsellor for imminent risk
+    # (design/domain.md: red items go to the on-call counsellor), otherwise the lead counsellor.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_referrals",
+    )
 
     class Meta:
         verbose_name = _("referral")

@@ -154,6 +154,8 @@ class Router:
         """The escalation ladder of ``f``, nearest rung first: never its owner, nobody who left."""
         d = self.directory
         rungs: list[int] = []
+        if f.escalation == FollowUp.Escalation.NONE:
+            return rungs
         if f.escalation == FollowUp.Escalation.USER and f.escalate_to_id:
             rungs.append(f.escalate_to_id)
         if f.is_clinical or f.escalation == FollowUp.Escalation.LEAD_COUNSELLOR:

@@ -84,11 +84,9 @@ def single_stages(f: FollowUp, timing: Timing) -> list[StageDue]:
         stages.append(StageDue(Stage.ALERT, 0, f.created_at))
         if f.acknowledged_at is None and timing.acknowledge_within is not None:
             escalate_at = min(escalate_at, f.created_at + timing.acknowledge_within)
-    stages += [
-        StageDue(Stage.DUE, 0, anchor),
-        StageDue(Stage.OVERDUE, 0, overdue_at),
-        StageDue(Stage.ESCALATED, 0, escalate_at),
-    ]
+    stages += [StageDue(Stage.DUE, 0, anchor), StageDue(Stage.OVERDUE, 0, overdue_at)]
+    if f.escalation != FollowUp.Escalation.NONE:  # a personal reminder (take a questionnaire) never escalates
+        stages.append(StageDue(Stage.ESCALATED, 0, escalate_at))
     return sorted(stages, key=lambda s: (s.at, list(STAGE_BITS).index(s.stage)))
 
 

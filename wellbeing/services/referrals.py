@@ -14,6 +14,7 @@ from wellbeing import messages, policy
 from wellbeing.audit import audit_record, diff
 from wellbeing.models import AuditEvent, FollowUp, Person, Referral, Role, Tier
 from wellbeing.services.followups import RecordClosure, followup_cancel, followup_complete, followup_create
+from wellbeing.services.oncall import on_call_counsellor
 from wellbeing.validation import full_clean
 
 #: Urgency -> (priority tier of the lead counsellor's follow-up, time to respond). design/domain.md
@@ -24,6 +25,11 @@ URGENCY_TIERS = {
     Referral.Urgency.SOON: (Tier.YELLOW, timedelta(days=7)),
     Referral.Urgency.ROUTINE: (Tier.ROUTINE, timedelta(days=14)),
 }
+
+
+def red_owner():
+    """Who receives a red item: the on-call counsellor, else the lead counsellor."""
+    return on_call_counsellor() or intake_owner()
 
 
 def intake_owner(*, exclude=None):
@@ -47,8 +53,9 @@ def referral_create(
     source: str = Referral.Source.SUPERVISOR,
     source_object: models.Model | None = None,
 ) -> Referral:
-    """Refer ``person`` to the counselling team. The lead counsellor gets a follow-up whose tier
-    follows the urgency: imminent risk is red, alerted by every channel as this commits; the others
+    """Refer ``person`` to the counselling team. Someone in the team gets a follow-up whose tier
+    follows the urgency: imminent risk is red, goes to the on-call counsellor (else the lead
+    counsellor) and is alerted by every channel as this commits; the others go to the lead counsellor,
     are announced by the next scan (the "new" stage) and remind until acknowledged."""
     if not policy.can(actor, "referral.create", person):
         raise PermissionDenied(_("You cannot refer this person."))
@@ -58,9 +65,11 @@ def referral_create(
     full_clean(referral, exclude=["source_type", "followup"])
     referral.save()
     tier, respond_within = URGENCY_TIERS[Referral.Urgency(urgency)]
+    owner = red_owner() if urgency == Referral.Urgency.IMMINENT else intake_owner()
+    referral.assigned_to = owner
     referral.followup = followup_create(
         actor=actor,
-        owner=intake_owner(),
+        owner=owner,
         # Worded when shown, in the reader's language ("Referral to take in (urgent)").
         title_key=messages.REFERRAL_INTAKE,
         title_params={"urgency": referral.urgency},
@@ -70,7 +79,7 @@ def referral_create(
         subject=referral,
         person=person,
     )
-    referral.save(update_fields=["followup", "updated_at"])
+    referral.save(update_fields=["followup", "assigned_to", "updated_at"])
     audit_record(
         actor=actor,
         action=AuditEvent.Action.CREATE,
@@ -85,9 +94,9 @@ def referral_create(
     return referral
 
 
-def _locked(*, actor, referral: Referral, denied: str) -> Referral:
-    """The referral, locked, after checking that ``actor`` may do intake work."""
-    if not policy.can(actor, "referral.intake"):
+def _locked(*, actor, referral: Referral, denied: str, rule: str = "referral.intake") -> Referral:
+    """The referral, locked, after checking that ``actor`` may do this (intake work by default)."""
+    if not policy.can(actor, rule, referral):
         raise PermissionDenied(denied)
     return Referral.objects.select_for_update(of=("self",)).select_related("person", "followup").get(pk=referral.pk)
 
@@ -119,7 +128,12 @@ def _complete_intake(referral: Referral, actor) -> None:
 def referral_acknowledge(*, actor, referral: Referral) -> Referral:
     """The counselling team has received it and takes responsibility: the referrer sees this, and
     the intake reminders stop. Acknowledging it again changes nothing."""
-    referral = _locked(actor=actor, referral=referral, denied=_("Only the counselling team acknowledges referrals."))
+    referral = _locked(
+        actor=actor,
+        referral=referral,
+        denied=_("Only the counselling team acknowledges referrals."),
+        rule="referral.acknowledge",
+    )
     if referral.status == Referral.Status.ACKNOWLEDGED:
         return referral
     _require_transition(referral, Referral.Status.ACKNOWLEDGED)

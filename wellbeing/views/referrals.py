@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wellbeing import policy, selectors, services
-from wellbeing.models import Referral
+from wellbeing.models import Referral, Screening
 
 
 class ReferralForm(forms.Form):
@@ -104,6 +104,12 @@ def referral_list(request):
     )
 
 
+def _screening_of(user, referral: Referral):
+    """The screening result a referral came from, for whoever may open it (the counselling team)."""
+    screening = Screening.objects.filter(referral=referral).select_related("person").first()
+    return screening if screening is not None and policy.can(user, "screening.review", screening) else None
+
+
 def _detail(
     request,
     referral: Referral,
@@ -123,6 +129,9 @@ def _detail(
             "note": selectors.referral_note_for_user(user=request.user, referral=referral),
             "history": selectors.referral_history(user=request.user, referral=referral),
             "can_intake": can_intake and referral.is_open,
+            "screening": _screening_of(request.user, referral),
+            "can_acknowledge": policy.can(request.user, "referral.acknowledge", referral)
+            and referral.status == Referral.Status.RECEIVED,
             "close_form": close_form or CloseForm(),
             "errors": errors or [],
             "now": timezone.now(),
@@ -154,7 +163,9 @@ def _refused(request, referral: Referral, exc: ValidationError):
 @login_required
 @require_POST
 def referral_acknowledge(request, pk: int):
-    referral = _for_intake(request, pk)
+    referral = selectors.referral_get_for_user(user=request.user, referral_id=pk)
+    if not policy.can(request.user, "referral.acknowledge", referral):
+        raise PermissionDenied
     try:
         services.referral_acknowledge(actor=request.user, referral=referral)
     except ValidationError as exc:
