@@ -202,8 +202,8 @@ def referrals_visible_to(principal) -> QuerySet[Referral]:
 def screenings_visible_to(principal) -> QuerySet[Screening]:
     """Screening results a principal may see (access.md "screening result"): their own; a counsellor
     the results of people on their caseload; the lead counsellor all results of people whose consent
-    stands or who are in the counselling team's hands (a referral) - withdrawing consent keeps the
-    rest from them. Supervisors see completion only, the leading group counts, API clients never."""
+    stands, and the results that led to a referral - withdrawing consent keeps the rest from them.
+    Supervisors see completion only, the leading group counts, API clients never."""
     access = access_for(principal)
     if access.user is None or access.api_client is not None:
         return Screening.objects.none()
@@ -212,7 +212,7 @@ def screenings_visible_to(principal) -> QuerySet[Screening]:
         q |= Q(person=access.person)
     if access.has(Role.LEAD_COUNSELLOR):
         q |= Q(person_id__in=ScreeningConsent.objects.filter(withdrawn_at__isnull=True).values("person_id"))
-        q |= Q(person_id__in=Referral.objects.values("person_id"))
+        q |= Q(referral__isnull=False)  # a result that led to a referral stays under the team's care
     elif access.has(Role.COUNSELLOR):
         q |= caseload_q(access, prefix="person__")
     return Screening.objects.filter(q)

@@ -96,11 +96,12 @@ def people_caseload(access: Access) -> Q | None:
 
 
 def caseload_assigned_referrals(access: Access) -> Q | None:
-    """Caseload (core part): people whose referral is assigned to the counsellor and not closed."""
+    """Caseload (core part): people whose open referral is assigned to the counsellor."""
     if access.user is None:
         return None
-    open_or_taken = Referral.objects.filter(assigned_to=access.user).exclude(status=Referral.Status.CLOSED)
-    return Q(pk__in=open_or_taken.values("person_id"))
+    # While it is open: once taken in, the person is the cases app's (its caseload), once closed nobody's.
+    still_open = Referral.objects.filter(assigned_to=access.user, status__in=Referral.OPEN_STATUSES)
+    return Q(pk__in=still_open.values("person_id"))
 
 
 # --- Follow-ups visible to a principal (access.md "follow-ups") -------------------------------------
@@ -189,6 +190,9 @@ def referral_create(access: Access, person) -> bool:
 
 
 def referral_intake(access: Access, obj) -> bool:
+    """Intake work (take in, close): lead counsellors - never on a referral about themself."""
+    if obj is not None and access.person is not None and getattr(obj, "person_id", None) == access.person.pk:
+        return False
     return access.has(Role.LEAD_COUNSELLOR)
 
 
@@ -202,9 +206,15 @@ def _assigned(access: Access, referral) -> bool:
     )
 
 
+def _about_self(access: Access, referral) -> bool:
+    return referral is not None and access.person is not None and referral.person_id == access.person.pk
+
+
 def referral_acknowledge(access: Access, referral) -> bool:
     """Acknowledge a referral (the team has it; the alerts stop): the lead counsellor, or the
-    counsellor it is assigned to."""
+    counsellor it is assigned to - never a referral about oneself."""
+    if _about_self(access, referral):
+        return False
     return access.has(Role.LEAD_COUNSELLOR) or _assigned(access, referral)
 
 

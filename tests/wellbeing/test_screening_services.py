@@ -192,3 +192,47 @@ def test_only_staff_with_a_profile_take_screenings(org):
         services.screening_submit(actor=UserFactory(), instrument="phq9", answers=PHQ9_MILD, consent=True)
     with pytest.raises(TypeError):
         services.screening_submit(actor=None, instrument="phq9", answers=PHQ9_MILD, consent=True)
+
+
+def test_a_red_result_about_the_on_call_counsellor_goes_to_a_colleague(org, django_capture_on_commit_callbacks):
+    """Found by review: never to the person it is about, who could silence it."""
+    counsellor = org.users["counsellor"]
+    today = timezone.localdate()
+    oncall_shift_create(actor=org.users["lead_counsellor"], counsellor=counsellor, starts_on=today, ends_on=today)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.screening_submit(actor=counsellor, instrument="phq9", answers=PHQ9_ITEM9, consent=True)
+    referral = result.screening.referral
+    assert referral.assigned_to == org.users["lead_counsellor"]
+    assert referral.followup.owner == org.users["lead_counsellor"]
+    from wellbeing import policy
+
+    assert not policy.can(counsellor, "referral.acknowledge", referral)
+
+
+def test_a_red_result_is_kept_with_nobody_in_the_counselling_team_to_receive_it(org, caplog):
+    """Found by review: the result (and the crisis contacts it shows) must never be lost."""
+    from wellbeing.models import RoleAssignment
+    from wellbeing.services import role_end
+
+    for assignment in RoleAssignment.objects.filter(role="lead_counsellor"):
+        role_end(
+            actor=org.users["administrator"],
+            assignment=assignment,
+        )
+    screening = submit(org, PHQ9_ITEM9).screening
+    assert screening.pk and screening.tier == "red" and screening.referral is None
+    assert "no counsellor can receive" in caplog.text
+
+
+def test_withdrawn_consent_hides_results_that_led_to_no_referral_from_the_lead_counsellor(org):
+    """Found by review: an unrelated referral of the person does not keep their other results visible."""
+    from wellbeing import policy
+
+    screening = submit(org, PHQ9_MILD).screening
+    lead = org.users["lead_counsellor"]
+    assert policy.screenings_visible_to(lead).filter(pk=screening.pk).exists()
+    from wellbeing.services import referral_create
+
+    referral_create(actor=org.users["supervisor"], person=org.people["staff"], urgency="soon", reason="work_pressure")
+    services.consent_withdraw(actor=org.users["staff"])
+    assert not policy.screenings_visible_to(lead).filter(pk=screening.pk).exists()

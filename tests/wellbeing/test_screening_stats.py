@@ -4,6 +4,7 @@ when"): a property-based test over random org trees and response sets, and plain
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -86,6 +87,47 @@ def _derive(known: dict[tuple[str, str], int], eqs) -> dict[tuple[str, str], int
     return known
 
 
+def _solve_exactly(known: dict[tuple[str, str], int], eqs) -> dict[tuple[str, str], Fraction]:
+    """A stronger attacker: every hidden cell that follows from all the equations solved together
+    (exact Gauss-Jordan elimination over the rationals, independent of the code under test)."""
+    rows: list[dict] = []
+    for total, parts in eqs:
+        row: dict = {}
+        constant = Fraction(0)
+        for cell, coefficient in ((total, 1), *((p, -1) for p in parts)):
+            if cell in known:
+                constant -= coefficient * known[cell]
+            else:
+                row[cell] = row.get(cell, 0) + coefficient
+        row = {c: Fraction(v) for c, v in row.items() if v}
+        if row:
+            rows.append((row, constant))
+    pivots: dict = {}
+    for row, constant in rows:
+        row = dict(row)
+        for pivot, (prow, pconst) in pivots.items():
+            factor = row.get(pivot)
+            if factor:
+                for c, v in prow.items():
+                    row[c] = row.get(c, 0) - factor * v
+                constant -= factor * pconst
+                row = {c: v for c, v in row.items() if v}
+        if not row:
+            continue
+        pivot = min(row)
+        scale = row[pivot]
+        row = {c: v / scale for c, v in row.items()}
+        constant /= scale
+        for other_pivot, (orow, oconst) in list(pivots.items()):
+            factor = orow.get(pivot)
+            if factor:
+                for c, v in row.items():
+                    orow[c] = orow.get(c, 0) - factor * v
+                pivots[other_pivot] = ({c: v for c, v in orow.items() if v}, oconst - factor * constant)
+        pivots[pivot] = (row, constant)
+    return {pivot: const for pivot, (prow, const) in pivots.items() if len(prow) == 1}
+
+
 def check_safe(roots: list[UnitNode], rows: list[StatsRow]) -> None:
     truth = _truth(roots)
     by_key = {r.key: r for r in rows}
@@ -122,6 +164,31 @@ def check_safe(roots: list[UnitNode], rows: list[StatsRow]) -> None:
     for (key, c), v in derived.items():
         assert v == truth[key][c]
         assert v == 0 or v >= K, ("derived", key, c, v)
+    # Nor by solving all the equations together: no hidden cell is determined at all.
+    solved = _solve_exactly(shown, _equations(rows))
+    assert solved == {}, solved
+
+
+def test_combining_equations_reveals_no_hidden_cell():
+    """Found by review: with one-unknown-at-a-time rules alone, B's and C's rows and the green and red
+    columns together gave A's red (2). Solving all equations together must give nothing."""
+
+    def counts(invited, completed, green, yellow, orange, red):
+        return dict(zip(COLUMNS, (invited, completed, green, yellow, orange, red), strict=True))
+
+    roots = [
+        UnitNode(
+            "p",
+            "P",
+            counts(32, 32, 7, 4, 9, 12),
+            [
+                UnitNode("a", "A", counts(19, 16, 6, 4, 4, 2)),
+                UnitNode("b", "B", counts(26, 20, 3, 6, 9, 2)),
+                UnitNode("c", "C", counts(6, 6, 2, 0, 0, 4)),
+            ],
+        )
+    ]
+    check_safe(roots, suppress(roots))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

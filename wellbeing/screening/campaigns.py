@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -89,6 +89,10 @@ def campaign_errors(
         errors["closes_on"] = [_("Give the closing day.")]
     elif opens_on is not None and closes_on < opens_on:
         errors["closes_on"] = [_("The closing day cannot be before the opening day.")]
+    elif closes_on > today + timedelta(days=366):
+        errors["closes_on"] = [_("A check-up closes within a year.")]
+    if opens_on is not None and opens_on > today + timedelta(days=366):
+        errors["opens_on"] = [_("A check-up opens within a year.")]
     return errors
 
 

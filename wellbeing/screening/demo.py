@@ -1,6 +1,7 @@
 """Demo data for screening (added to ``wellbeing.demo`` through ``DEMO_EXTENSIONS``): counsellor1 on
-call this week, and the staff member's results over the past months (a trajectory for the counselling
-team to look at). Made once: a second run adds nothing."""
+call this week, the staff member's results over the past months (a trajectory for the counselling
+team to look at) and this year's check-up, open for three weeks across the county (the leading group
+sees its figures, withheld while groups are small). Made once: a second run adds nothing."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from wellbeing.actors import SystemActor
-from wellbeing.models import OnCallShift, Screening
-from wellbeing.screening import services
+from wellbeing.models import Instrument, OnCallShift, OrgUnit, Screening, ScreeningCampaign
+from wellbeing.screening import campaigns, services
 from wellbeing.services.oncall import oncall_shift_create
 
 ACTOR = SystemActor("command:seed_demo")
@@ -33,10 +34,20 @@ def seed_screening(users: dict) -> None:
             actor=users["lead"], counsellor=users["counsellor1"], starts_on=today, ends_on=today + timedelta(days=6)
         )
     staff = users["staff"]
-    if Screening.objects.filter(person__user=staff).exists():
-        return
-    now = timezone.now()
-    for days_ago, code, answers in HISTORY:
-        screening = services.screening_submit(actor=staff, instrument=code, answers=answers, consent=True).screening
-        # The demo's history: each result as if taken on its day.
-        Screening.objects.filter(pk=screening.pk).update(created_at=now - timedelta(days=days_ago))
+    if not Screening.objects.filter(person__user=staff).exists():
+        now = timezone.now()
+        for days_ago, code, answers in HISTORY:
+            result = services.screening_submit(actor=staff, instrument=code, answers=answers, consent=True)
+            # The demo's history: each result as if taken on its day.
+            Screening.objects.filter(pk=result.screening.pk).update(created_at=now - timedelta(days=days_ago))
+    if not ScreeningCampaign.objects.exists():
+        today = timezone.localdate()
+        campaign = campaigns.campaign_create(
+            actor=users["leader"],
+            name=f"{today.year}年度心理体检",
+            units=list(OrgUnit.objects.get_root_nodes()),
+            instruments=list(Instrument.objects.filter(code__in=["phq9", "gad7"])),
+            opens_on=today,
+            closes_on=today + timedelta(days=21),
+        )
+        campaigns.campaign_invite(actor=ACTOR, campaign=campaign)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wellbeing.models import ScreeningTier
@@ -68,6 +69,9 @@ class OnCallShiftForm(forms.Form):
     def clean(self):
         data = super().clean()
         starts_on, span = data.get("starts_on"), data.get("span") or "range"
+        if starts_on is not None and starts_on > timezone.localdate() + timedelta(days=366):
+            self.add_error("starts_on", _("Plan the rota at most a year ahead."))
+            return data
         if starts_on is not None and span in self.SPANS:
             data["ends_on"] = starts_on + timedelta(days=self.SPANS[span])
         elif starts_on is not None and data.get("ends_on") is None and "ends_on" not in self.errors:

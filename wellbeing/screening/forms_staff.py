@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -53,6 +54,8 @@ class TakeForm:
             for item in instrument.items.all()
         ]
         token = str((data or {}).get("token", ""))[:64]
+        if not re.fullmatch(r"[!-~]*", token):  # printable ASCII only (a crafted token is no token)
+            token = ""
         # A new token on each fresh page: the same page sent twice (a double tap) is one submission.
         self.token = token if data is not None else uuid.uuid4().hex
         self.errors: list[tuple[str, str]] = []  # (anchor or "", message) for the summary

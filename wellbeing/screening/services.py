@@ -14,6 +14,7 @@ What a tier triggers (design/domain.md, "Risk tiers and response"; issue 9):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -43,6 +44,8 @@ from wellbeing.screening import scoring
 from wellbeing.services.followups import RecordClosure, followup_cancel, followup_complete, followup_create
 from wellbeing.services.referrals import referral_create
 from wellbeing.validation import full_clean
+
+logger = logging.getLogger(__name__)
 
 #: The version of the consent notice (templates/wellbeing/screening/consent.html); a new
 #: version of the text gets a new number, and each consent records the one the person read.
@@ -243,14 +246,21 @@ def _respond(actor, screening: Screening, *, critical: bool) -> None:
     tier = screening.effective_tier
     urgency = TIER_URGENCY.get(tier)
     if urgency is not None and screening.referral_id is None:
-        screening.referral = referral_create(
-            actor=actor,
-            person=screening.person,
-            urgency=urgency,
-            reason=Referral.Reason.SELF_HARM if critical else Referral.Reason.BEHAVIOUR,
-            source=Referral.Source.SCREENING,
-            source_object=screening,
-        )
+        try:
+            with transaction.atomic():
+                screening.referral = referral_create(
+                    actor=actor,
+                    person=screening.person,
+                    urgency=urgency,
+                    reason=Referral.Reason.SELF_HARM if critical else Referral.Reason.BEHAVIOUR,
+                    source=Referral.Source.SCREENING,
+                    source_object=screening,
+                )
+        except ValidationError:
+            # Nobody in the counselling team can receive it (no lead counsellor in force): the result
+            # is still kept and the person still sees the crisis contacts; operators are alerted.
+            logger.error("screening %s: no counsellor can receive its referral (tier %s)", screening.pk, tier)
+            return
         screening.save(update_fields=["referral", "updated_at"])
     elif tier == ScreeningTier.YELLOW and screening.person.user_id:
         _rescreen_reminder(actor, screening)

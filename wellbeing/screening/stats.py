@@ -27,9 +27,13 @@ under ``k`` people can be read or worked out from what is shown:
    equation to work out a small one. Another cell is hidden: the smallest shown non-zero part, else
    a shown part, else the total.
 
+5. No hidden cell may follow from the shown ones by solving several equations together (linear
+   algebra over all of them: ``determined_cells``); while one does, another cell of its equations is
+   hidden.
+
 These rules are applied again and again until nothing changes (a fixed point; each round hides at
-least one more cell, so it ends). Because of rule 4, nobody can work out a hidden cell by solving the
-equations one unknown at a time from the cells shown; because of rules 1 and 3, no group under k is
+least one more cell, so it ends). Because of rules 4 and 5, nobody can work out a hidden cell from
+the cells shown, one unknown at a time or by combining equations; because of rules 1 and 3, no group under k is
 shown or is the difference of cells shown. Every hidden cell shows the same mark (never "<5" for
 some and "—" for others, which would let one narrow the values down).
 """
@@ -188,20 +192,84 @@ def protect(
             return smallest or (shown[0] if shown else total)
         return None
 
-    changed = True
-    while changed:
-        changed = False
-        for r, c in sorted(hidden):
-            for d in descendants[r]:
-                if (d, c) not in hidden:
-                    hidden.add((d, c))
+    def fixed_point() -> None:
+        changed = True
+        while changed:
+            changed = False
+            for r, c in sorted(hidden):
+                for d in descendants[r]:
+                    if (d, c) not in hidden:
+                        hidden.add((d, c))
+                        changed = True
+            for total, cells in equations:
+                cell = repair(total, cells)
+                if cell is not None:
+                    hidden.add(cell)
                     changed = True
-        for total, cells in equations:
-            cell = repair(total, cells)
-            if cell is not None:
-                hidden.add(cell)
-                changed = True
-    return hidden
+
+    fixed_point()
+    # Rule 5: no hidden cell may be worked out by combining several equations at once (solving them
+    # together, not one unknown at a time). While one can, hide the smallest shown cell of an
+    # equation it is in, and apply the rules again.
+    while True:
+        exposed = determined_cells(equations, hidden)
+        if not exposed:
+            return hidden
+        target = min(exposed)
+        candidates = [
+            cell
+            for total, cells in equations
+            if target == total or target in cells
+            for cell in (total, *cells)
+            if cell not in hidden
+        ]
+        if not candidates:  # cannot happen: a determined cell's equation has a shown cell
+            hidden.update(value)
+            return hidden
+        hidden.add(min(candidates, key=lambda cell: (value[cell] == 0, value[cell], cell)))
+        fixed_point()
+
+
+_PRIME = (1 << 61) - 1
+
+
+def determined_cells(equations: Sequence[tuple[Cell, Sequence[Cell]]], hidden: set[Cell]) -> list[Cell]:
+    """The hidden cells whose value follows from the shown ones by linear algebra: each equation
+    ``total - sum(parts) = 0`` restricted to its hidden cells (the shown ones are known), reduced to
+    row echelon form (modulo a large prime; the coefficients are small integers); a cell is determined
+    when a reduced row holds it alone."""
+    rows: list[dict[Cell, int]] = []
+    for total, cells in equations:
+        row: dict[Cell, int] = {}
+        for cell, coefficient in ((total, 1), *((p, -1) for p in cells)):
+            if cell in hidden:
+                row[cell] = (row.get(cell, 0) + coefficient) % _PRIME
+        row = {cell: v for cell, v in row.items() if v}
+        if row:
+            rows.append(row)
+    pivots: dict[Cell, dict[Cell, int]] = {}
+    for row in rows:
+        row = dict(row)
+        for pivot, prow in pivots.items():  # reduce by the pivots found so far
+            factor = row.get(pivot)
+            if factor:
+                for cell, v in prow.items():
+                    row[cell] = (row.get(cell, 0) - factor * v) % _PRIME
+                row = {cell: v for cell, v in row.items() if v}
+        if not row:
+            continue
+        pivot = min(row)
+        inverse = pow(row[pivot], _PRIME - 2, _PRIME)
+        row = {cell: v * inverse % _PRIME for cell, v in row.items()}
+        for other in pivots.values():  # keep every pivot row reduced by the new one
+            factor = other.get(pivot)
+            if factor:
+                for cell, v in row.items():
+                    other[cell] = (other.get(cell, 0) - factor * v) % _PRIME
+                for cell in [c for c, v in other.items() if not v]:
+                    del other[cell]
+        pivots[pivot] = row
+    return sorted(pivot for pivot, prow in pivots.items() if len(prow) == 1)
 
 
 def suppress(

@@ -195,7 +195,11 @@ def result(request, pk: int):
 def ask(request, pk: int):
     person = _me(request)
     screening = get_object_or_404(_my_screenings(request, person), pk=pk)
-    services.referral_ask(actor=request.user, screening=screening)
+    try:
+        services.referral_ask(actor=request.user, screening=screening)
+    except ValidationError as exc:  # nobody in the counselling team can receive it today
+        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+        return redirect("screening:result", pk=screening.pk)
     if _outreach(screening) == "asked":
         messages.success(request, _("A counsellor has been asked to contact you. They will be in touch within a week."))
     else:

@@ -162,7 +162,7 @@ def followup_create(
             {},
             {"owner": owner, "kind": kind, "tier": tier, "due_at": due_at, "title": title},
             sensitive=(
-                ["tier", "title"]
+                ["tier", "title", "due_at"]
                 if kind in FollowUp.CLINICAL_KINDS
                 else ["title", "due_at"]
                 if confidential
@@ -218,7 +218,7 @@ def followup_complete(
         actor=actor,
         action=AuditEvent.Action.STATUS,
         target=f,
-        subject_person=f.person,
+        subject_person=None if f.confidential else f.person,
         changes=diff(
             {"status": old_status, "outcome": ""}, {"status": f.status, "outcome": outcome}, sensitive=["outcome"]
         ),
@@ -241,9 +241,11 @@ def followup_cancel(*, actor, followup: FollowUp, reason: str, authorized: bool 
         actor=actor,
         action=AuditEvent.Action.STATUS,
         target=f,
-        subject_person=f.person,
+        subject_person=None if f.confidential else f.person,
         changes=diff({"status": old}, {"status": f.status}),
-        reason=reason[:500],
+        # A confidential item's reason is not recorded in words (a declined questionnaire says
+        # nothing about the person to whoever reads the audit trail).
+        reason="" if f.confidential else reason[:500],
     )
     return f
 
@@ -316,7 +318,7 @@ def followup_snooze(*, actor, followup: FollowUp, until: datetime, reason: str, 
         actor=actor,
         action=AuditEvent.Action.STATUS,
         target=f,
-        subject_person=f.person,
+        subject_person=None if f.confidential else f.person,
         # The reason is the owner's own words (it may be about someone's health): recorded as given,
         # never copied into the audit trail.
         changes=diff(
@@ -342,7 +344,7 @@ def followup_reschedule(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=f,
-        subject_person=f.person,
+        subject_person=None if f.confidential else f.person,
         changes=diff(old, {"due_at": due_at}),
         reason=reason[:500],
     )
@@ -363,7 +365,7 @@ def followup_reassign(*, actor, followup: FollowUp, owner, authorized: bool = Fa
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=f,
-        subject_person=f.person,
+        subject_person=None if f.confidential else f.person,
         changes=diff(old, {"owner": owner}),
     )
     return f
@@ -398,7 +400,7 @@ def followup_acknowledge(*, actor, followup: FollowUp, authorized: bool = False)
         actor=actor,
         action=AuditEvent.Action.STATUS,
         target=f,
-        subject_person=f.person,
+        subject_person=None if f.confidential else f.person,
         changes={"acknowledged": [False, True]},
     )
     return f

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,9 @@ from wellbeing import policy
 from wellbeing.audit import audit_record, diff
 from wellbeing.models import AuditEvent, OnCallShift, Role
 from wellbeing.validation import full_clean
+
+#: The advisory lock key that serialises changes to the rota.
+ROTA_LOCK = 7_410_001
 
 #: The roles that can be on call.
 ON_CALL_ROLES = (Role.COUNSELLOR, Role.LEAD_COUNSELLOR)
@@ -61,8 +64,12 @@ def oncall_shift_create(*, actor, counsellor, starts_on: date, ends_on: date) ->
         errors["starts_on"] = [_("A shift cannot start in the past.")]
     if errors:
         raise ValidationError(errors)
-    # Lock the rota while checking for overlaps, so two lead counsellors cannot both fill a day.
-    list(OnCallShift.objects.select_for_update().filter(ends_on__gte=starts_on, starts_on__lte=ends_on))
+    # Lock the rota while checking for overlaps, so two lead counsellors cannot both fill a day: an
+    # advisory lock on PostgreSQL (a row lock would not cover days nobody holds yet); SQLite writes
+    # one transaction at a time anyway.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROTA_LOCK])
     clash = (
         OnCallShift.objects.filter(ends_on__gte=starts_on, starts_on__lte=ends_on).select_related("counsellor").first()
     )

@@ -27,9 +27,13 @@ URGENCY_TIERS = {
 }
 
 
-def red_owner():
-    """Who receives a red item: the on-call counsellor, else the lead counsellor."""
-    return on_call_counsellor() or intake_owner()
+def red_owner(*, exclude=None):
+    """Who receives a red item: the on-call counsellor, else the lead counsellor - never ``exclude``
+    (the person the item is about, when they are in the counselling team themself)."""
+    on_call = on_call_counsellor()
+    if on_call is not None and (exclude is None or on_call.pk != exclude.pk):
+        return on_call
+    return intake_owner(exclude=exclude)
 
 
 def intake_owner(*, exclude=None):
@@ -65,7 +69,9 @@ def referral_create(
     full_clean(referral, exclude=["source_type", "followup"])
     referral.save()
     tier, respond_within = URGENCY_TIERS[Referral.Urgency(urgency)]
-    owner = red_owner() if urgency == Referral.Urgency.IMMINENT else intake_owner()
+    # Never the person it is about (a counsellor referred, or screened red, goes to a colleague).
+    about = person.user if person.user_id else None
+    owner = red_owner(exclude=about) if urgency == Referral.Urgency.IMMINENT else intake_owner(exclude=about)
     referral.assigned_to = owner
     referral.followup = followup_create(
         actor=actor,
@@ -88,7 +94,7 @@ def referral_create(
         changes=diff(
             {},
             {"urgency": urgency, "reason": reason, "source": source, "note": note},
-            sensitive=["urgency", "reason", "note"],
+            sensitive=["urgency", "reason", "note", "source"],
         ),
     )
     return referral

@@ -119,7 +119,7 @@ def _detail(
     status: int = 200,
 ):
     fields = policy.visible_fields(request.user, referral)
-    can_intake = policy.can(request.user, "referral.intake")
+    can_intake = policy.can(request.user, "referral.intake", referral)
     return render(
         request,
         "wellbeing/referral_detail.html",
