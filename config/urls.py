@@ -11,6 +11,7 @@ urlpatterns = [
     path("follow-ups/", include("wellbeing.urls_followups")),
     path("talks/", include("talks.urls")),
     path("screening/", include("wellbeing.screening.urls")),
+    path("cases/", include("cases.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),

@@ -380,6 +380,20 @@ SCREENING_RESCREEN_DAYS = env.int("SCREENING_RESCREEN_DAYS", default=28)
 # consent notice states it.
 SCREENING_RETENTION_DAYS = env.int("SCREENING_RETENTION_DAYS", default=3 * 365)
 
+# --- Cases (design/domain.md "Case follow-up cadence") -------------------------------------------------
+# Days until the next contact by the case's current risk: imminent daily, high every 3 days,
+# moderate weekly, low monthly ("imminent=1,high=3,moderate=7,low=30").
+CASE_CONTACT_CADENCE_DAYS = {
+    key: int(value)
+    for key, value in env.dict("CASE_CONTACT_CADENCE_DAYS", default={"imminent": 1, "high": 3, "moderate": 7, "low": 30}).items()
+}
+# Open cases a counsellor holds at most (per counsellor in the admin); more needs a stated reason.
+CASELOAD_LIMIT = env.int("CASELOAD_LIMIT", default=20)
+# A case note can be corrected by its author for this many hours; after that, addenda only.
+CASE_NOTE_EDIT_HOURS = env.int("CASE_NOTE_EDIT_HOURS", default=24)
+# Emergency (break-glass) access to a case lasts this many hours.
+BREAK_GLASS_HOURS = env.int("BREAK_GLASS_HOURS", default=4)
+
 # django-bootstrap5: no green "valid" marks on filters and re-shown forms; errors stay red.
 BOOTSTRAP5 = {
     "success_css_class": "",
