@@ -9,11 +9,22 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from cases import catalogue, receivers, rules
+        from cases import catalogue, home, receivers, rules
+        from cases.demo import seed_cases
         from wellbeing import services
+        from wellbeing.context_processors import NAV_EXTENSIONS
+        from wellbeing.demo import DEMO_EXTENSIONS
+        from wellbeing.home import HOME_SECTIONS
         from wellbeing.models import FollowUp
+        from wellbeing.views.pages import PERSON_PAGE_LINKS
+        from wellbeing.views.referrals import TRIAGE_PAGES
 
         rules.register()
         catalogue.register()
         services.register_record_closure(FollowUp.Kind.CASE_CONTACT, catalogue.CASE_CONTACT_CLOSURE)
         receivers.connect()
+        TRIAGE_PAGES.append(catalogue.triage_page)
+        PERSON_PAGE_LINKS.append(catalogue.person_page_links)
+        HOME_SECTIONS.extend(home.SECTIONS)
+        DEMO_EXTENSIONS.append(seed_cases)
+        NAV_EXTENSIONS.append(catalogue.navigation)

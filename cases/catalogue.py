@@ -3,12 +3,14 @@ ends a case's contact follow-up (a contact recorded on the case)."""
 
 from __future__ import annotations
 
+from django.db.models import F
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases.rules import cases_visible_to
 from cases.services import common
-from wellbeing import messages
+from wellbeing import messages, policy
 from wellbeing.models import FollowUp
 from wellbeing.services import RecordClosure
 
@@ -27,6 +29,37 @@ MESSAGES = {
 def register() -> None:
     for key, message in MESSAGES.items():
         messages.CATALOGUE.setdefault(key, message)
+
+
+def triage_page(user, referral) -> str | None:
+    """The referral's triage page, for whoever may triage it (wellbeing.views.referrals.TRIAGE_PAGES)."""
+    return reverse("cases:triage", args=[referral.pk]) if policy.can(user, "case.triage", referral) else None
+
+
+def person_page_links(user, person) -> list[tuple[str, str, str]]:
+    """The person's open case (or latest one), on their profile, for whoever may open it."""
+    case = (
+        cases_visible_to(user)
+        .filter(person=person)
+        .order_by(F("closed_at").desc(nulls_first=True), "-created_at")
+        .first()
+    )
+    if case is None:
+        return []
+    return [(_("Case %(ref)s") % {"ref": case.reference}, reverse("cases:detail", args=[case.pk]), "outline-danger")]
+
+
+def navigation(user) -> list[tuple[str, str]]:
+    """Menu items: the caseload (and intake) for the counselling team, emergency access for those
+    who may use it, and asking for help for everyone with a staff record."""
+    items = []
+    if policy.can(user, "case.board"):
+        items.append((_("Caseload"), reverse("cases:board")))
+    if policy.can(user, "case.break_glass"):
+        items.append((_("Emergency access"), reverse("cases:break-glass")))
+    if policy.can(user, "case.self_refer"):
+        items.append((_("Ask for help"), reverse("cases:self-referral")))
+    return items
 
 
 def _case_url(followup: FollowUp) -> str | None:

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wellbeing.encryption import EncryptedTextField
 from wellbeing.models import Tier
@@ -61,10 +62,10 @@ class Risk(models.TextChoices):
 
 class Case(TimeStampedModel):
     class Status(models.TextChoices):
-        NEW = "new", _("new")
-        ACTIVE = "active", _("active")
-        MONITORING = "monitoring", _("monitoring")
-        CLOSED = "closed", _("closed")
+        NEW = "new", pgettext_lazy("case status", "new")
+        ACTIVE = "active", pgettext_lazy("case status", "active")
+        MONITORING = "monitoring", pgettext_lazy("case status", "monitoring")
+        CLOSED = "closed", pgettext_lazy("case status", "closed")
 
     class Outcome(models.TextChoices):
         IMPROVED = "improved", _("risk resolved, wellbeing improved")
@@ -172,6 +173,9 @@ class CaseReferral(models.Model):
         verbose_name_plural = _("case referrals")
         ordering = ["linked_at", "id"]
 
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
 
 class CaseEvent(models.Model):
     """One step of a case's history, shown on its timeline: what happened, to what, by whom. The
@@ -213,6 +217,9 @@ class CaseEvent(models.Model):
         verbose_name_plural = _("case events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
 
 
 class CaseFlag(TimeStampedModel):
@@ -311,6 +318,9 @@ class CaseNoteVersion(models.Model):
 
     class Meta:
         ordering = ["written_at", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
 
 
 class SafetyPlan(models.Model):
@@ -443,6 +453,9 @@ class BreakGlassGrant(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(expires_at__gt=models.F("granted_at")), name="break_glass_expires")
         ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
 
     @property
     def is_active(self) -> bool:

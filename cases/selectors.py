@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from cases.models import Case, CaseEvent, CaseloadLimit, CaseNote, Intervention, Risk, SafetyPlan, Transfer
 from cases.rules import cases_visible_to
-from cases.services.assignment import caseload_limit
 from wellbeing import policy
 from wellbeing.audit import audit_sensitive_read, audit_sensitive_reads
 from wellbeing.models import FollowUp, Referral, Role, Screening
@@ -113,7 +112,7 @@ def case_for_break_glass(*, user, case_id) -> Case:
 
 def latest_case_for_person(*, person) -> Case | None:
     """The person's open case, else their latest closed one (for emergency access)."""
-    return Case.objects.filter(person=person).order_by("closed_at", "-created_at").first()
+    return Case.objects.filter(person=person).order_by(F("closed_at").desc(nulls_first=True), "-created_at").first()
 
 
 def notes_for_user(*, user, case: Case) -> list[CaseNote]:
@@ -301,8 +300,12 @@ def counsellor_choices(*, exclude_person=None) -> list[tuple[object, str, int, i
         .values_list("counsellor", "n")
     )
     names = dict(get_user_model().objects.filter(pk__in=list(holders)).values_list("pk", "person__full_name"))
+    limits = dict(CaseloadLimit.objects.filter(counsellor_id__in=list(holders)).values_list("counsellor_id", "limit"))
     return sorted(
-        ((u, names.get(pk) or u.get_username(), counts.get(pk, 0), caseload_limit(u)) for pk, u in holders.items()),
+        (
+            (u, names.get(pk) or u.get_username(), counts.get(pk, 0), limits.get(pk, settings.CASELOAD_LIMIT))
+            for pk, u in holders.items()
+        ),
         key=lambda row: row[1],
     )
 

@@ -18,6 +18,7 @@ APPS = ["wellbeing", "talks", "cases", "leave", "config"]
 FUNCTION_IMPORTS_ALLOWED = {
     ("wellbeing/apps.py", "ready"),
     ("talks/apps.py", "ready"),
+    ("cases/apps.py", "ready"),
     ("config/celery.py", "schedule_periodic_tasks"),
 }
 

@@ -3,6 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 from wellbeing import policy, selectors
 
+#: Callables (user) -> [(label, url)] that apps append from their AppConfig.ready() (the cases app:
+#: the caseload, emergency access, asking for help), shown after the core's work items.
+NAV_EXTENSIONS: list = []
+
 
 def navigation(request):
     """Navigation items for the user's roles, all decided by the access policy, and the inbox's
@@ -20,6 +24,8 @@ def navigation(request):
         items.append((_("Talk overview"), reverse("talks:overview")))
     if policy.can(user, "referral.intake"):
         items.append((_("Referrals"), reverse("referrals")))
+    for extension in NAV_EXTENSIONS:
+        items.extend(extension(user))
     if policy.can(user, "oncall.view"):
         items.append((_("On-call rota"), reverse("screening:oncall")))
     if policy.can(user, "campaign.list"):

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 #: Follow-up titles.
 TALK_DUE = "talk.due"
 REFERRAL_INTAKE = "referral.intake"
+REFERRAL_IMMINENT = "referral.imminent"
 #: Inbox items.
 CLINICAL_ROLE_ASSIGNED = "role.clinical_assigned"
 CLINICAL_ROLE_PENDING = "role.clinical_pending"
@@ -57,6 +58,10 @@ CATALOGUE: dict[str, Message] = {
     TALK_DUE: Message(title=_("Heart-to-heart talk with %(name)s")),
     REFERRAL_INTAKE: Message(
         title=_("Referral to take in: %(urgency)s"), choices={"urgency": "wellbeing.Referral.urgency"}
+    ),
+    REFERRAL_IMMINENT: Message(
+        title=_("Imminent-risk referral: the on-call counsellor %(name)s has it"),
+        body=_("Open it to see that it is acknowledged and triaged."),
     ),
     CLINICAL_ROLE_ASSIGNED: Message(title=_("A clinical role was assigned to %(name)s")),
     CLINICAL_ROLE_PENDING: Message(

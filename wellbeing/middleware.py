@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 SESSION_STARTED = "tanxin_started_at"
 SESSION_LAST_SEEN = "tanxin_last_seen_at"
+#: How stale the stored "last seen" time may get (seconds).
+LAST_SEEN_PRECISION = 30
 
 
 def _is_api(request) -> bool:
@@ -78,7 +80,10 @@ class SessionTimeoutMiddleware:
                     )
                 messages.info(request, _("Your session has expired. Please log in again."))
                 return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.path}")
-            request.session[SESSION_LAST_SEEN] = now
+            # Saved at most every LAST_SEEN_PRECISION seconds: a session rewrite on every request would
+            # cost each page and API call an UPDATE and a commit, and the idle timeout counts minutes.
+            if last_seen is None or now - last_seen >= LAST_SEEN_PRECISION:
+                request.session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
 
 

@@ -9,7 +9,7 @@ from wellbeing import policy
 #: Apps whose models an administrator may manage in the admin.
 ADMIN_MANAGED_APPS = {"wellbeing", "auth", "otp_totp", "axes", "leave"}
 #: Configuration models of other apps (never their records).
-ADMIN_MANAGED_MODELS = {"talks.cadencepolicy", "talks.agendatemplate"}
+ADMIN_MANAGED_MODELS = {"talks.cadencepolicy", "talks.agendatemplate", "cases.caseloadlimit"}
 
 
 def _model_of(perm: str) -> str:

@@ -192,7 +192,10 @@ def referrals_visible_to(principal) -> QuerySet[Referral]:
     if access.user is None:
         return Referral.objects.none()
     if access.has(Role.LEAD_COUNSELLOR):
-        return Referral.objects.all()
+        # Never a referral about themself (another lead counsellor handles it), unless they made it.
+        if access.person is None:
+            return Referral.objects.all()
+        return Referral.objects.filter(~Q(person=access.person) | Q(referred_by=access.user))
     q = Q(referred_by=access.user)
     if access.has(Role.COUNSELLOR):
         q |= Q(assigned_to=access.user)

@@ -144,7 +144,11 @@ def followups_units(access: Access) -> Q | None:
 
 
 def followups_counselling_team(access: Access) -> Q | None:
-    return Q(kind__in=FollowUp.CLINICAL_KINDS) if access.has(Role.LEAD_COUNSELLOR) else None
+    """The lead counsellor sees the team's counselling work - never the work about themself."""
+    if not access.has(Role.LEAD_COUNSELLOR):
+        return None
+    q = Q(kind__in=FollowUp.CLINICAL_KINDS)
+    return q & ~Q(person=access.person) if access.person is not None else q
 
 
 def followup_mine(access: Access, obj) -> bool:
@@ -224,7 +228,11 @@ def referral_view(access: Access, referral) -> bool:
     exist."""
     if referral is None or access.user is None:
         return False
-    return access.has(Role.LEAD_COUNSELLOR) or _assigned(access, referral) or referral.referred_by_id == access.user.pk
+    if referral.referred_by_id == access.user.pk:
+        return True
+    if _about_self(access, referral):
+        return False
+    return access.has(Role.LEAD_COUNSELLOR) or _assigned(access, referral)
 
 
 #: What a referrer sees of the referrals they made (access.md: "the ones they made (status only)"):
@@ -249,7 +257,8 @@ REFERRAL_INTAKE_FIELDS = frozenset(
 
 
 def referral_fields(access: Access, referral) -> frozenset[str]:
-    if access.has(Role.LEAD_COUNSELLOR) or _assigned(access, referral):
+    about_self = _about_self(access, referral)
+    if not about_self and (access.has(Role.LEAD_COUNSELLOR) or _assigned(access, referral)):
         return REFERRAL_STATUS_FIELDS | REFERRAL_INTAKE_FIELDS
     if access.user is not None and referral.referred_by_id == access.user.pk:
         return REFERRAL_STATUS_FIELDS

@@ -12,7 +12,7 @@ from cases.services.assignment import (
     transfer_decline,
     transfer_propose,
 )
-from cases.services.intake import case_link_referral, case_open, open_case_of
+from cases.services.intake import case_link_referral, case_open, open_case_of, referral_decline
 from cases.services.lifecycle import person_left_review
 from cases.services.progress import (
     case_reopen,
@@ -61,6 +61,7 @@ __all__ = [
     "note_edit",
     "open_case_of",
     "person_left_review",
+    "referral_decline",
     "release_caseload",
     "rescreen_ask",
     "risk_change",

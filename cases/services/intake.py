@@ -13,7 +13,7 @@ from cases.services.assignment import assign_checked
 from cases.services.progress import risk_change
 from wellbeing.audit import diff
 from wellbeing.models import AuditEvent, Referral
-from wellbeing.services import referral_take_in
+from wellbeing.services import referral_close, referral_take_in
 
 
 def _triageable(actor, referral: Referral) -> Referral:
@@ -59,7 +59,7 @@ def case_open(
             {"__all__": [_("This person already has an open case: link the referral to it.")]}
         ) from None
     CaseReferral.objects.create(case=case, referral=referral, linked_by=actor)
-    referral_take_in(actor=actor, referral=referral)
+    referral_take_in(actor=actor, referral=referral, authorized=True)
     common.event(case, CaseEvent.Kind.OPENED, actor, referral=referral.pk, source=referral.source, risk=risk)
     common.audit(
         actor,
@@ -83,7 +83,7 @@ def case_link_referral(*, actor, referral: Referral, case: Case) -> Case:
     if case.person_id != referral.person_id:
         raise ValidationError({"case": [_("This case is about someone else.")]})
     CaseReferral.objects.create(case=case, referral=referral, linked_by=actor)
-    referral_take_in(actor=actor, referral=referral)
+    referral_take_in(actor=actor, referral=referral, authorized=True)
     common.event(case, CaseEvent.Kind.REFERRAL_LINKED, actor, referral=referral.pk, source=referral.source)
     common.audit(actor, case, AuditEvent.Action.UPDATE, {"referral": [None, str(referral.pk)]})
     suggested = Risk.from_urgency(referral.urgency)
@@ -96,6 +96,14 @@ def case_link_referral(*, actor, referral: Referral, case: Case) -> Case:
             authorized=True,
         )
     return case
+
+
+@transaction.atomic
+def referral_decline(*, actor, referral: Referral, reason: str) -> Referral:
+    """Close a referral at triage without a case, for one of ``Referral.CloseReason`` (the referrer
+    sees only "closed"): whoever may triage it, the on-call counsellor included."""
+    referral = _triageable(actor, referral)
+    return referral_close(actor=actor, referral=referral, reason=reason, authorized=True)
 
 
 def open_case_of(person) -> Case | None:

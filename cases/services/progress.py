@@ -22,8 +22,8 @@ WORK = "case.work"
 
 
 def _work(actor, case: Case) -> Case:
+    case = common.locked(case)  # the rule is checked on the case as it stands now
     common.check(actor, WORK, case, _("You do not work on this case."))
-    case = common.locked(case)
     common.require_open(case)
     return case
 
@@ -250,6 +250,7 @@ def case_reopen(*, actor, case: Case, reason: str, risk: str | None = None) -> C
         raise ValidationError({"risk": [_("Choose a risk level.")]})
     if Case.objects.filter(person=case.person, status__in=Case.OPEN_STATUSES).exclude(pk=case.pk).exists():
         raise ValidationError({"__all__": [_("This person has another open case.")]})
+    old_risk = case.risk
     case.status = Case.Status.ACTIVE
     case.closed_at = case.closed_by = case.closure_requested_at = case.closure_requested_by = None
     case.outcome, case.closing_summary = "", ""
@@ -259,6 +260,11 @@ def case_reopen(*, actor, case: Case, reason: str, risk: str | None = None) -> C
         case.counsellor = None
     case.save()
     common.event(case, CaseEvent.Kind.REOPENED, actor, reason=reason)
+    if case.risk != old_risk:
+        common.event(case, CaseEvent.Kind.RISK, actor, reason=reason, old=old_risk, new=case.risk)
+        common.audit(
+            actor, case, AuditEvent.Action.UPDATE, diff({"risk": old_risk}, {"risk": case.risk}, sensitive=["risk"])
+        )
     common.audit(actor, case, AuditEvent.Action.STATUS, {"status": [Case.Status.CLOSED, Case.Status.ACTIVE]}, reason="")
     common.open_contact(actor=actor, case=case, due_at=timezone.now() + Risk(case.risk).cadence)
     return case

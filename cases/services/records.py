@@ -29,8 +29,8 @@ MAX_TEXT = 20000
 
 
 def _work(actor, case: Case) -> Case:
+    case = common.locked(case)  # the rule is checked on the case as it stands now
     common.check(actor, WORK, case, _("You do not work on this case."))
-    case = common.locked(case)
     common.require_open(case)
     return case
 

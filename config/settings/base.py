@@ -264,6 +264,9 @@ SPECTACULAR_SETTINGS = {
         "FollowUpKindEnum": "wellbeing.models.followups.FollowUp.Kind",
         "OrgUnitKindEnum": "wellbeing.models.org.OrgUnit.Kind",
         "ScreeningTierEnum": "wellbeing.models.instruments.ScreeningTier",
+        "InterventionKindEnum": "cases.models.Intervention.Kind",
+        "InterventionStatusEnum": "cases.models.Intervention.Status",
+        "ReferralStatusEnum": "wellbeing.models.referrals.Referral.Status",
     },
     "SERVE_PERMISSIONS": ["wellbeing.api.permissions.CanReadApiDocs"],
 }
@@ -385,7 +388,9 @@ SCREENING_RETENTION_DAYS = env.int("SCREENING_RETENTION_DAYS", default=3 * 365)
 # moderate weekly, low monthly ("imminent=1,high=3,moderate=7,low=30").
 CASE_CONTACT_CADENCE_DAYS = {
     key: int(value)
-    for key, value in env.dict("CASE_CONTACT_CADENCE_DAYS", default={"imminent": 1, "high": 3, "moderate": 7, "low": 30}).items()
+    for key, value in env.dict(
+        "CASE_CONTACT_CADENCE_DAYS", default={"imminent": 1, "high": 3, "moderate": 7, "low": 30}
+    ).items()
 }
 # Open cases a counsellor holds at most (per counsellor in the admin); more needs a stated reason.
 CASELOAD_LIMIT = env.int("CASELOAD_LIMIT", default=20)

@@ -4,7 +4,7 @@ its audit record and its place on the timeline."""
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -94,7 +94,7 @@ def test_it_walks_a_case_from_a_red_screening_to_reopening(org, django_capture_o
     with pytest.raises(ValidationError):
         services.closure_approve(actor=lead, case=case)
     services.closure_request(actor=counsellor, case=case, outcome=Case.Outcome.IMPROVED, summary="情况好转")
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionDenied):
         services.closure_approve(actor=counsellor, case=case)
     services.closure_approve(actor=lead, case=case)
     case.refresh_from_db()

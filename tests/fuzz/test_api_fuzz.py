@@ -42,6 +42,7 @@ from django.core.signals import got_request_exception, request_finished, request
 from django.db import close_old_connections, transaction
 from django.test import Client
 from django.urls import resolve
+from django.utils import timezone
 from hypothesis import strategies as st
 from rest_framework.test import APIRequestFactory, force_authenticate
 from schemathesis.checks import (
@@ -54,6 +55,7 @@ from schemathesis.checks import (
 from schemathesis.core.failures import FailureGroup
 from werkzeug.test import Client as WerkzeugClient
 
+from cases import services as case_services
 from tests.conftest import Org, verified_login
 from tests.factories import ACTOR, make_person
 from wellbeing import services
@@ -168,6 +170,24 @@ def example_person(org: Org):
     return make_person(org.section_a1, full_name="王静", external_id="HR-000123")
 
 
+@pytest.fixture
+def example_case(org: Org, example_person):
+    """A case on the counsellor's caseload, with a note and an intervention, so the case endpoints
+    are fuzzed past their 404s."""
+    person = make_person(org.section_a1, full_name="林个案", external_id="HR-000124")
+    referral = services.referral_create(actor=org.users["supervisor"], person=person, urgency="urgent", reason="family")
+    case = case_services.case_open(
+        actor=org.users["lead_counsellor"], referral=referral, counsellor=org.users["counsellor"]
+    )
+    case_services.note_add(actor=org.users["counsellor"], case=case, data=case_services.NoteInput(data="电话联系"))
+    case_services.intervention_add(
+        actor=org.users["counsellor"],
+        case=case,
+        data=case_services.InterventionInput(kind="counselling", occurred_on=timezone.localdate(), details="面谈"),
+    )
+    return case
+
+
 @pytest.fixture(params=PRINCIPALS)
 def principal(request) -> str:
     return request.param
@@ -208,7 +228,7 @@ def credentials_for(org: Org, principal: str) -> Credentials:
 
 
 @pytest.fixture
-def credentials(org: Org, example_person, principal: str) -> Credentials:
+def credentials(org: Org, example_person, example_case, principal: str) -> Credentials:
     return credentials_for(org, principal)
 
 

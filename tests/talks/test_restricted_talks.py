@@ -46,7 +46,9 @@ def restricted(org):
         actor=org.users["supervisor"],
         data=TalkInput(
             participants=[org.people["colleague"]],
-            held_at=timezone.now() - timedelta(hours=3),
+            # Three days ago: never the same local day as the fixture's talk (held a day ago), whatever
+            # the hour, so the other talk due on that day cannot look like this one's.
+            held_at=timezone.now() - timedelta(days=3),
             confidentiality=Talk.Confidentiality.RESTRICTED,
             main_content="x",
             actions=[ActionInput(SECRET_ACTION, timezone.localdate() + timedelta(days=2))],

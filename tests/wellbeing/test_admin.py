@@ -89,8 +89,10 @@ def test_a_role_period_cannot_end_before_it_starts(as_principal, org):
 
 def test_an_administrator_sees_no_clinical_apps(as_principal):
     html = as_principal("administrator").get("/admin/").content.decode()
-    assert "/admin/cases/" not in html and "/admin/talks/talk/" not in html
-    assert "/admin/talks/cadencepolicy/" in html  # configuration, not records
+    assert "/admin/cases/case/" not in html and "/admin/cases/casenote/" not in html
+    assert "/admin/talks/talk/" not in html
+    assert "/admin/talks/cadencepolicy/" in html and "/admin/cases/caseloadlimit/" in html  # configuration
+    assert as_principal("administrator").get("/admin/cases/case/").status_code == 404
     assert as_principal("administrator").get("/admin/talks/talk/").status_code == 404
 
 

@@ -134,7 +134,9 @@ def test_it_gives_the_supervisor_overdue_and_due_talks_and_actions(seeded):
 
 
 def test_it_gives_the_lead_counsellor_an_open_red_referral_from_the_supervisor(seeded):
-    referral = Referral.objects.select_related("followup__owner", "referred_by", "person").get()
+    referral = Referral.objects.select_related("followup__owner", "referred_by", "person").get(
+        urgency=Referral.Urgency.IMMINENT
+    )
     assert referral.referred_by.username == "supervisor"
     assert referral.urgency == Referral.Urgency.IMMINENT
     assert referral.status == Referral.Status.RECEIVED

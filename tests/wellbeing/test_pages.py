@@ -33,13 +33,21 @@ def test_the_navigation_follows_the_roles(as_principal):
     staff_nav = as_principal("staff").get("/").context["nav_items"]
     admin_nav = as_principal("administrator").get("/").context["nav_items"]
     supervisor_nav = as_principal("supervisor").get("/").context["nav_items"]
-    assert [str(label) for label, _ in staff_nav] == ["Home", "My follow-ups", "My talks", "My records", "Screening"]
+    assert [str(label) for label, _ in staff_nav] == [
+        "Home",
+        "My follow-ups",
+        "Ask for help",
+        "My talks",
+        "My records",
+        "Screening",
+    ]
     assert [str(label) for label, _ in supervisor_nav] == [
         "Home",
         "My follow-ups",
         "Team follow-ups",
         "Log a talk",
         "Talk overview",
+        "Ask for help",
         "Check-ups",
         "My talks",
         "My records",
@@ -49,6 +57,8 @@ def test_the_navigation_follows_the_roles(as_principal):
     assert [str(label) for label, _ in admin_nav] == [
         "Home",
         "My follow-ups",
+        "Emergency access",
+        "Ask for help",
         "Roles to confirm",
         "My talks",
         "My records",

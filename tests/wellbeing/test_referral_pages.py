@@ -79,7 +79,11 @@ def test_the_detail_page_shows_the_referrers_note_and_audits_the_read(org, as_pr
 def test_the_lead_counsellor_acknowledges_takes_in_and_the_history_says_who_and_when(org, as_principal, referral):
     lead = as_principal("lead_counsellor")
     assert lead.post(f"/referrals/{referral.pk}/acknowledge/")["Location"] == f"/referrals/{referral.pk}/"
-    assert lead.post(f"/referrals/{referral.pk}/take-in/").status_code == 302
+    # Taking in happens on the cases app's triage page (a case is opened or linked there).
+    assert lead.post(f"/referrals/{referral.pk}/take-in/")["Location"] == f"/cases/intake/{referral.pk}/"
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.ACKNOWLEDGED
+    services.referral_take_in(actor=org.users["lead_counsellor"], referral=referral)
     referral.refresh_from_db()
     assert referral.status == Referral.Status.TAKEN_IN
     assert referral.taken_in_by == org.users["lead_counsellor"] and referral.taken_in_at is not None

@@ -36,7 +36,7 @@ def _add_errors(form, exc: ValidationError) -> None:
 # --- A person's results over time -----------------------------------------------------------------
 
 
-def _chart_data(trajectories) -> dict:
+def chart_data(trajectories) -> dict:
     """What static/js/screening_chart.js draws: per questionnaire its score range, its bands (the
     stated ranges and the edges drawn midway between them) and the results, oldest first."""
     charts = []
@@ -108,7 +108,7 @@ def person(request, external_id: str):
         {
             "person": person,
             "trajectories": trajectories,
-            "chart_data": _chart_data(trajectories),
+            "chart_data": chart_data(trajectories),
             "can_see_profile": policy.can(request.user, "person.view", person),
         },
     )

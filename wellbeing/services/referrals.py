@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from wellbeing import messages, policy
 from wellbeing.audit import audit_record, diff
-from wellbeing.models import AuditEvent, FollowUp, Person, Referral, Role, Tier
+from wellbeing.models import AuditEvent, FollowUp, Notification, Person, Referral, Role, Tier
 from wellbeing.services.followups import RecordClosure, followup_cancel, followup_complete, followup_create
 from wellbeing.services.oncall import on_call_counsellor
 from wellbeing.validation import full_clean
@@ -86,6 +86,8 @@ def referral_create(
         person=person,
     )
     referral.save(update_fields=["followup", "assigned_to", "updated_at"])
+    if urgency == Referral.Urgency.IMMINENT:
+        _tell_lead_counsellors(referral, owner, exclude=about)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.CREATE,
@@ -100,9 +102,37 @@ def referral_create(
     return referral
 
 
-def _locked(*, actor, referral: Referral, denied: str, rule: str = "referral.intake") -> Referral:
-    """The referral, locked, after checking that ``actor`` may do this (intake work by default)."""
-    if not policy.can(actor, rule, referral):
+def _tell_lead_counsellors(referral: Referral, owner, *, exclude) -> None:
+    """Imminent risk goes to the on-call counsellor *and* the lead counsellor: every lead counsellor
+    who is not already its owner (nor the person it is about) gets a red inbox item at once, naming
+    the on-call counsellor who has it - never the person or the reason."""
+    leads = [
+        u
+        for u in policy.holders_of(Role.LEAD_COUNSELLOR)
+        if u.pk != owner.pk and (exclude is None or u.pk != exclude.pk)
+    ]
+    if not leads:
+        return
+    owner_person = Person.objects.filter(user=owner).only("full_name").first()
+    name = owner_person.full_name if owner_person is not None else owner.get_username()
+    url = reverse("referral-detail", args=[referral.pk])
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=u, message_key=messages.REFERRAL_IMMINENT, params={"name": name}, url=url, tier=Tier.RED
+            )
+            for u in leads
+        ]
+    )
+
+
+def _locked(
+    *, actor, referral: Referral, denied: str, rule: str = "referral.intake", authorized: bool = False
+) -> Referral:
+    """The referral, locked, after checking that ``actor`` may do this (intake work by default) -
+    unless the caller checked a rule of its own (``authorized``: the cases app's triage, which the
+    on-call counsellor may do for imminent risk)."""
+    if not authorized and not policy.can(actor, rule, referral):
         raise PermissionDenied(denied)
     return Referral.objects.select_for_update(of=("self",)).select_related("person", "followup").get(pk=referral.pk)
 
@@ -161,10 +191,12 @@ def referral_acknowledge(*, actor, referral: Referral) -> Referral:
 
 
 @transaction.atomic
-def referral_take_in(*, actor, referral: Referral) -> Referral:
+def referral_take_in(*, actor, referral: Referral, authorized: bool = False) -> Referral:
     """The counselling team takes the person into its caseload (the cases app calls this when it
     opens a case for the referral). Acknowledges it if nobody had; the intake follow-up is done."""
-    referral = _locked(actor=actor, referral=referral, denied=_("Only the counselling team takes referrals in."))
+    referral = _locked(
+        actor=actor, referral=referral, denied=_("Only the counselling team takes referrals in."), authorized=authorized
+    )
     _require_transition(referral, Referral.Status.TAKEN_IN)
     old = referral.status
     now = timezone.now()
@@ -185,13 +217,15 @@ def referral_take_in(*, actor, referral: Referral) -> Referral:
 
 
 @transaction.atomic
-def referral_close(*, actor, referral: Referral, reason: str) -> Referral:
+def referral_close(*, actor, referral: Referral, reason: str, authorized: bool = False) -> Referral:
     """Close a referral without taking the person in, for one of ``Referral.CloseReason``. The
     referrer sees "closed", never the reason. The intake follow-up is done, or cancelled for a
     duplicate (nothing was owed)."""
     if reason not in Referral.CloseReason.values:
         raise ValidationError({"reason": [_("Choose why the referral is closed.")]})
-    referral = _locked(actor=actor, referral=referral, denied=_("Only the counselling team closes referrals."))
+    referral = _locked(
+        actor=actor, referral=referral, denied=_("Only the counselling team closes referrals."), authorized=authorized
+    )
     _require_transition(referral, Referral.Status.CLOSED)
     old = referral.status
     now = timezone.now()

@@ -15,6 +15,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wellbeing import policy, selectors, services
 from wellbeing.models import Referral, Screening
 
+#: Where a referral is triaged when an app takes referrals in (the cases app: open a case for it or
+#: link it to the person's open case). Callables (user, referral) -> URL or None, registered from an
+#: AppConfig.ready(); without one, the lead counsellor takes a referral in here.
+TRIAGE_PAGES: list = []
+
+
+def triage_url(user, referral: Referral) -> str | None:
+    for page in TRIAGE_PAGES:
+        url = page(user, referral)
+        if url:
+            return url
+    return None
+
 
 class ReferralForm(forms.Form):
     # Nothing is preselected: the referrer chooses how urgent it is and why, every time.
@@ -129,6 +142,7 @@ def _detail(
             "note": selectors.referral_note_for_user(user=request.user, referral=referral),
             "history": selectors.referral_history(user=request.user, referral=referral),
             "can_intake": can_intake and referral.is_open,
+            "triage_url": triage_url(request.user, referral) if referral.is_open else None,
             "screening": _screening_of(request.user, referral),
             "can_acknowledge": policy.can(request.user, "referral.acknowledge", referral)
             and referral.status == Referral.Status.RECEIVED,
@@ -178,6 +192,10 @@ def referral_acknowledge(request, pk: int):
 @require_POST
 def referral_take_in(request, pk: int):
     referral = _for_intake(request, pk)
+    if referral.is_open and TRIAGE_PAGES:
+        # Taking in means opening a case for it or linking it to one: that happens on the triage page.
+        url = triage_url(request.user, referral)
+        return redirect(url) if url else redirect("referral-detail", pk=referral.pk)
     try:
         services.referral_take_in(actor=request.user, referral=referral)
     except ValidationError as exc:
