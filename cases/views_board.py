@@ -77,7 +77,18 @@ def _decorate(cases, now) -> list[Case]:
         c.risk_marker = RISK_MARKERS.get(c.risk, "#adb5bd")
         c.badges_html = _badges_html(c)
         c.due_html = _due_html(c, now)
+        c.url = reverse("cases:detail", args=[c.pk])
+        c.unit_name = c.person.unit.name
+        c.status_label = c.get_status_display()
+        c.counsellor_name = _counsellor_name(c)
     return rows
+
+
+def _counsellor_name(c) -> str:
+    if not c.counsellor_id:
+        return ""
+    person = getattr(c.counsellor, "person", None)
+    return person.full_name if person is not None else c.counsellor.get_username()
 
 
 def _badges_html(c) -> str:
@@ -172,6 +183,8 @@ def board(request):
             "risks": Risk.choices,
             "now": now,
             "show_counsellor": view != "mine",
+            "unassigned": _("unassigned"),
+            "can_break_glass": policy.can(user, "case.break_glass"),
         },
         status=status,
     )
