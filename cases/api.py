@@ -96,7 +96,7 @@ class BoardPagination(BasePagination):
         self.request = request
         self.size = self.get_page_size(request)
         self.offset = self.decode_cursor(request)
-        rows = list(queryset[self.offset : self.offset + self.size + 1])
+        rows = list(selectors.BoardRows(queryset)[self.offset : self.offset + self.size + 1])
         self.has_next = len(rows) > self.size
         return rows[: self.size]
 

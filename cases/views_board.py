@@ -154,7 +154,7 @@ def board(request):
     if counsellor_id:
         query["counsellor_id"] = counsellor_id
     qs = selectors.case_list_for_user(**query)
-    page = Paginator(qs, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.BoardRows(qs), BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = _decorate(page.object_list, now)
     counsellors = [(u.pk, name, n, limit) for u, name, n, limit in selectors.counsellor_choices()] if is_lead else []
