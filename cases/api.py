@@ -506,6 +506,20 @@ class InterventionInput(serializers.Serializer):
     supervisor_due = serializers.DateField(
         required=False, allow_null=True, default=None, help_text=gettext_lazy("Default: in two weeks")
     )
+    leave_from = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy(
+            "Time off only: the first day of the leave request drafted for the person (default: the next working day)"
+        ),
+    )
+    leave_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("Time off only: its last day (default: five working days in all)"),
+    )
 
 
 class CaseFilterInput(serializers.Serializer):

@@ -157,6 +157,15 @@ class InterventionForm(forms.Form):
         ),
     )
     supervisor_due = _date(_("Supervisor's action due"), required=False)
+    leave_from = _date(
+        _("Time off from"),
+        required=False,
+        help_text=_(
+            "Time off only: a leave request is drafted for the person, who adjusts and sends it; their "
+            "supervisor sees an ordinary request. Default: the next five working days."
+        ),
+    )
+    leave_until = _date(_("Time off until"), required=False)
 
 
 class InterventionUpdateForm(forms.Form):

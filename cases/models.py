@@ -399,6 +399,10 @@ class Intervention(TimeStampedModel):
     supervisor_followup = models.OneToOneField(
         "wellbeing.FollowUp", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Time off recommended: the leave request drafted for the person (leave app, issue 11 item 9).
+    leave_request = models.OneToOneField(
+        "leave.LeaveRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -170,7 +170,9 @@ def interventions_for_user(*, user, case: Case) -> list[Intervention]:
     if not policy.can(user, "case.view", case):
         return []
     rows = list(
-        case.interventions.select_related("recorded_by__person", "supervisor_followup").order_by("-occurred_on", "-id")
+        case.interventions.select_related("recorded_by__person", "supervisor_followup", "leave_request").order_by(
+            "-occurred_on", "-id"
+        )
     )
     audit_sensitive_reads(
         actor=user,

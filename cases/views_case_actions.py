@@ -118,6 +118,8 @@ def intervention_add(request, pk: int):
                 status=d["status"],
                 supervisor_action=d["supervisor_action"],
                 supervisor_due=d["supervisor_due"],
+                leave_from=d["leave_from"],
+                leave_until=d["leave_until"],
             ),
         )
 

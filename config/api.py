@@ -1,8 +1,10 @@
 """The REST API router: /api/v1/..."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, ReferralViewSet
+from leave.api import BalancesView, HolidaysView, LeaveRequestViewSet, LeaveTypesView, LedgerView, WorkingDaysView
 from talks.api import TalkViewSet
 from wellbeing.api.followups import FollowUpViewSet
 from wellbeing.api.views import OrgUnitViewSet, PersonViewSet
@@ -23,5 +25,14 @@ router.register("instruments", InstrumentViewSet, basename="instrument")
 router.register("cases", CaseViewSet, basename="case")
 # "referral-detail" is the referral's page: the API's names are api-referral-list / -detail.
 router.register("referrals", ReferralViewSet, basename="api-referral")
+# "leave:request" is the request's page: the API's names are leave-request-list / -detail / -decide / -cancel.
+router.register("leave/requests", LeaveRequestViewSet, basename="leave-request")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("leave/types/", LeaveTypesView.as_view(), name="leave-types"),
+    path("leave/balances/", BalancesView.as_view(), name="leave-balances"),
+    path("leave/ledger/", LedgerView.as_view(), name="leave-ledger"),
+    path("leave/working-days/", WorkingDaysView.as_view(), name="leave-working-days"),
+    path("leave/holidays/", HolidaysView.as_view(), name="leave-holidays"),
+]

@@ -50,3 +50,13 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("wellbeing.screening_purge_expired"),
         name="wellbeing.screening_purge_expired",
     )
+    # Leave: allocations (monthly: the public rule set's higher band starts the month after a
+    # threshold; on 1 January for the new year), expiry and time-off-in-lieu nudges (daily), and the
+    # check that nobody goes without rest (monthly, from LEAVE_REST_CHECK_DATE on).
+    sender.add_periodic_task(
+        crontab(day_of_month=1, hour=0, minute=30), sender.signature("leave.allocate_year"), name="leave.allocate_year"
+    )
+    sender.add_periodic_task(crontab(hour=0, minute=45), sender.signature("leave.daily"), name="leave.daily")
+    sender.add_periodic_task(
+        crontab(day_of_month=1, hour=7, minute=0), sender.signature("leave.rest_check"), name="leave.rest_check"
+    )

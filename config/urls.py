@@ -12,6 +12,7 @@ urlpatterns = [
     path("talks/", include("talks.urls")),
     path("screening/", include("wellbeing.screening.urls")),
     path("cases/", include("cases.urls")),
+    path("leave/", include("leave.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),

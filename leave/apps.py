@@ -3,7 +3,25 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LeaveConfig(AppConfig):
-    """Leave types, entitlements, holiday calendars, requests and the leave ledger (later issues)."""
+    """Leave: the holiday calendar, leave types, annual entitlements, the ledger, requests and their
+    approval, time off in lieu, and nobody going years without rest."""
 
     name = "leave"
     verbose_name = _("Leave")
+
+    def ready(self) -> None:
+        from leave import catalogue, home, receivers, rules
+        from leave.demo import seed_leave
+        from wellbeing import services
+        from wellbeing.context_processors import NAV_EXTENSIONS
+        from wellbeing.demo import DEMO_EXTENSIONS
+        from wellbeing.home import HOME_SECTIONS
+        from wellbeing.models import FollowUp
+
+        rules.register()
+        catalogue.register()
+        services.register_record_closure(FollowUp.Kind.LEAVE_APPROVAL, catalogue.LEAVE_APPROVAL_CLOSURE)
+        receivers.connect()
+        NAV_EXTENSIONS.append(catalogue.navigation)
+        HOME_SECTIONS.extend(home.SECTIONS)
+        DEMO_EXTENSIONS.append(seed_leave)

@@ -18,6 +18,7 @@ Principals (the three-person pattern, widened to every role):
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -28,6 +29,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
+from leave.models import LeaveType
 from tests.factories import ACTOR, UserFactory, make_person, make_unit
 from wellbeing import services
 from wellbeing.models import FollowUp, OrgUnit, Person, Role
@@ -87,6 +89,9 @@ def _shipped_screening_data(request):
 
     if not Instrument.objects.exists():
         shipped.load(apps)
+    # The leave types migration 0002 ships, likewise.
+    if not LeaveType.objects.exists():
+        importlib.import_module("leave.migrations.0002_leave_types").create(apps, None)
 
 
 @pytest.fixture

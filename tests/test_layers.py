@@ -19,6 +19,7 @@ FUNCTION_IMPORTS_ALLOWED = {
     ("wellbeing/apps.py", "ready"),
     ("talks/apps.py", "ready"),
     ("cases/apps.py", "ready"),
+    ("leave/apps.py", "ready"),
     ("config/celery.py", "schedule_periodic_tasks"),
 }
 

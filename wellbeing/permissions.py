@@ -7,9 +7,16 @@ Administrators manage configuration and accounts; they get no permission on clin
 from wellbeing import policy
 
 #: Apps whose models an administrator may manage in the admin.
-ADMIN_MANAGED_APPS = {"wellbeing", "auth", "otp_totp", "axes", "leave"}
+ADMIN_MANAGED_APPS = {"wellbeing", "auth", "otp_totp", "axes"}
 #: Configuration models of other apps (never their records).
-ADMIN_MANAGED_MODELS = {"talks.cadencepolicy", "talks.agendatemplate", "cases.caseloadlimit"}
+ADMIN_MANAGED_MODELS = {
+    "talks.cadencepolicy",
+    "talks.agendatemplate",
+    "cases.caseloadlimit",
+    "leave.leavetype",
+    "leave.holidayyear",
+    "leave.calendarday",
+}
 
 
 def _model_of(perm: str) -> str:

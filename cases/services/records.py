@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from cases.models import Case, CaseEvent, CaseNote, CaseNoteVersion, Intervention, SafetyPlan
 from cases.services import common
 from cases.services.progress import WORK, contact_made, next_contact_set
+from leave import services as leave_services
+from leave.calendar import Calendar
 from wellbeing import messages, policy
 from wellbeing.actors import SystemActor
 from wellbeing.audit import REDACTED, diff
@@ -181,6 +183,10 @@ class InterventionInput:
     status: str = ""
     supervisor_action: str = ""
     supervisor_due: date | None = None
+    #: Time off recommended: the days of the leave request drafted for the person (default: the
+    #: next five working days); they adjust and send it like any request of their own.
+    leave_from: date | None = None
+    leave_until: date | None = None
 
 
 @transaction.atomic
@@ -207,9 +213,14 @@ def intervention_add(*, actor, case: Case, data: InterventionInput) -> Intervent
         )
     if len(texts["supervisor_action"]) > 200:
         raise ValidationError({"supervisor_action": [_("Keep the action under 200 characters.")]})
+    if (data.leave_from or data.leave_until) and data.kind != Intervention.Kind.TIME_OFF:
+        raise ValidationError({"leave_from": [_("Leave days are for time off only.")]})
     intervention = Intervention.objects.create(
         case=case, kind=data.kind, status=status, occurred_on=data.occurred_on, recorded_by=actor, **texts
     )
+    if data.kind == Intervention.Kind.TIME_OFF:
+        intervention.leave_request = _draft_leave(actor, case, data)
+        intervention.save(update_fields=["leave_request", "updated_at"])
     if texts["supervisor_action"]:
         due = data.supervisor_due or (timezone.localdate() + timedelta(days=14))
         if due < timezone.localdate() or (due - timezone.localdate()).days > 366:
@@ -232,6 +243,22 @@ def intervention_add(*, actor, case: Case, data: InterventionInput) -> Intervent
         target=intervention,
     )
     return intervention
+
+
+def _draft_leave(actor, case: Case, data: InterventionInput):
+    """The leave request drafted for the person: an ordinary draft to them and their supervisor (the
+    leave app marks it as care leave for the leading group's counts, never shown)."""
+    today = timezone.localdate()
+    calendar = Calendar()
+    start = data.leave_from or calendar.add_working_days(today, 1)
+    end = data.leave_until or (calendar.add_working_days(start, 4) if data.leave_from is None else start)
+    if not today <= start <= today + timedelta(days=366):
+        raise ValidationError({"leave_from": [_("Give a first day between today and a year from now.")]})
+    if end < start or (end - start).days > 366:
+        raise ValidationError({"leave_until": [_("Give a last day on or after the first day, within a year.")]})
+    # Made by the same neutral system actor as the supervisor's action: the audit trail of the request
+    # does not name a counsellor either.
+    return leave_services.care_draft(actor=WORKLOAD_ACTOR, person=case.person, start_date=start, end_date=end)
 
 
 @transaction.atomic

@@ -399,6 +399,31 @@ CASE_NOTE_EDIT_HOURS = env.int("CASE_NOTE_EDIT_HOURS", default=24)
 # Emergency (break-glass) access to a case lasts this many hours.
 BREAK_GLASS_HOURS = env.int("BREAK_GLASS_HOURS", default=4)
 
+# --- Leave (design/domain.md "Annual paid leave", "Other leave") --------------------------------------
+# Which annual-leave rules apply: "public" (机关事业单位工作人员带薪年休假实施办法) or "enterprise"
+# (企业职工带薪年休假实施办法: new joiners and leavers pro-rated).
+LEAVE_RULE_SET = env.str("LEAVE_RULE_SET", default="public")
+# 条例 §4 (2): paid personal leave (事假) of this many days or more in a year: no annual leave.
+LEAVE_PERSONAL_LIMIT_DAYS = env.int("LEAVE_PERSONAL_LIMIT_DAYS", default=20)
+# 条例 §4 (3)-(5): sick leave of this many months (service under 10 / 10 to 20 / 20+ years): none.
+LEAVE_SICK_MONTHS = tuple(env.list("LEAVE_SICK_MONTHS", cast=int, default=[2, 3, 4]))
+# A "month" of sick leave, in calendar days.
+LEAVE_SICK_MONTH_DAYS = env.int("LEAVE_SICK_MONTH_DAYS", default=30)
+# Annual leave carried over (at most one year) is used by this day of the next year ("MM-DD").
+LEAVE_CARRY_OVER_UNTIL = env.str("LEAVE_CARRY_OVER_UNTIL", default="12-31")
+# Time off in lieu: hours of rest-day work that make a day; days until it must be used; nudge before.
+LEAVE_TOIL_HOURS_PER_DAY = env.int("LEAVE_TOIL_HOURS_PER_DAY", default=8)
+LEAVE_TOIL_VALID_DAYS = env.int("LEAVE_TOIL_VALID_DAYS", default=60)
+LEAVE_TOIL_NUDGE_DAYS = env.int("LEAVE_TOIL_NUDGE_DAYS", default=14)
+# Nobody without rest: by this day of the year ("MM-DD"), people who have taken less than this share
+# of their annual leave, or hold at least this many days of time off in lieu, are raised with their
+# supervisor (once a year each).
+LEAVE_REST_CHECK_DATE = env.str("LEAVE_REST_CHECK_DATE", default="09-30")
+LEAVE_REST_MIN_SHARE = env.float("LEAVE_REST_MIN_SHARE", default=0.5)
+LEAVE_REST_TOIL_DAYS = env.int("LEAVE_REST_TOIL_DAYS", default=5)
+# A leave request waits this many days for its approver before the reminders start.
+LEAVE_APPROVAL_DAYS = env.int("LEAVE_APPROVAL_DAYS", default=2)
+
 # django-bootstrap5: no green "valid" marks on filters and re-shown forms; errors stay red.
 BOOTSTRAP5 = {
     "success_css_class": "",

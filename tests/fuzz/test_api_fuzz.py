@@ -12,8 +12,9 @@ phases, valid and invalid input, with a fixed seed, and checks that
   headers, and a body matching the documented schema (the error shape included).
 
 Data: the ``org`` fixture's organisation (tests/conftest.py), plus the staff member the schema's
-examples name (``HR-000123``, in the supervisor's unit), on a fixed clock: the documented examples
-are real requests that succeed (logging the example talk, for one). Path parameters are drawn from the
+examples name (``HR-000123``, in the supervisor's unit, with a year's annual leave and a request waiting),
+on a fixed clock: the documented examples are real requests that succeed (logging the example talk,
+requesting the example leave, for two). Path parameters are drawn from the
 generated values *and* from the ids the caller really sees (read from the collection each detail path
 belongs to: ``/api/v1/talks/`` for ``/api/v1/talks/{id}/...``), so details and actions are reached, not
 only their 404s. Each request runs in a savepoint rolled back afterwards: every case starts from the
@@ -30,7 +31,7 @@ import os
 import re
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import hypothesis
@@ -56,6 +57,8 @@ from schemathesis.core.failures import FailureGroup
 from werkzeug.test import Client as WerkzeugClient
 
 from cases import services as case_services
+from leave import services as leave_services
+from leave.models import LeaveType
 from tests.conftest import Org, verified_login
 from tests.factories import ACTOR, make_person
 from wellbeing import services
@@ -188,6 +191,20 @@ def example_case(org: Org, example_person):
     return case
 
 
+@pytest.fixture
+def example_leave(org: Org, example_person):
+    """The example person's annual leave for the year and a request waiting for the supervisor, so the
+    leave endpoints are fuzzed past their 404s (the schema's example request is for other days)."""
+    leave_services.annual_reconcile(actor=ACTOR, person=example_person, year=CLOCK.year)
+    return leave_services.request_submit(
+        actor=org.users["supervisor"],
+        person=example_person,
+        data=leave_services.RequestInput(
+            LeaveType.objects.get(code="annual"), date(2026, 12, 14), date(2026, 12, 16), note="家中有事"
+        ),
+    )
+
+
 @pytest.fixture(params=PRINCIPALS)
 def principal(request) -> str:
     return request.param
@@ -228,7 +245,7 @@ def credentials_for(org: Org, principal: str) -> Credentials:
 
 
 @pytest.fixture
-def credentials(org: Org, example_person, example_case, principal: str) -> Credentials:
+def credentials(org: Org, example_person, example_case, example_leave, principal: str) -> Credentials:
     return credentials_for(org, principal)
 
 

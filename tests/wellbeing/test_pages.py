@@ -36,6 +36,7 @@ def test_the_navigation_follows_the_roles(as_principal):
     assert [str(label) for label, _ in staff_nav] == [
         "Home",
         "My follow-ups",
+        "My leave",
         "Ask for help",
         "My talks",
         "My records",
@@ -47,6 +48,8 @@ def test_the_navigation_follows_the_roles(as_principal):
         "Team follow-ups",
         "Log a talk",
         "Talk overview",
+        "My leave",
+        "Team leave",
         "Ask for help",
         "Check-ups",
         "My talks",
@@ -57,6 +60,7 @@ def test_the_navigation_follows_the_roles(as_principal):
     assert [str(label) for label, _ in admin_nav] == [
         "Home",
         "My follow-ups",
+        "My leave",
         "Emergency access",
         "Ask for help",
         "Roles to confirm",
