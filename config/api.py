@@ -7,6 +7,7 @@ from cases.api import CaseViewSet, ReferralViewSet
 from leave.api import BalancesView, HolidaysView, LeaveRequestViewSet, LeaveTypesView, LedgerView, WorkingDaysView
 from talks.api import TalkViewSet
 from wellbeing.api.followups import FollowUpViewSet
+from wellbeing.api.sync import ChangesView, SyncOrgUnitsView, SyncPeopleView
 from wellbeing.api.views import OrgUnitViewSet, PersonViewSet
 from wellbeing.screening.api import InstrumentViewSet, ScreeningViewSet
 
@@ -30,6 +31,9 @@ router.register("leave/requests", LeaveRequestViewSet, basename="leave-request")
 
 urlpatterns = [
     *router.urls,
+    path("sync/org-units/", SyncOrgUnitsView.as_view(), name="sync-org-units"),
+    path("sync/people/", SyncPeopleView.as_view(), name="sync-people"),
+    path("changes/", ChangesView.as_view(), name="changes"),
     path("leave/types/", LeaveTypesView.as_view(), name="leave-types"),
     path("leave/balances/", BalancesView.as_view(), name="leave-balances"),
     path("leave/ledger/", LedgerView.as_view(), name="leave-ledger"),

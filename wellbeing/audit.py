@@ -142,3 +142,35 @@ def audit_sensitive_reads(
         ]
     )
     return len(targets)
+
+
+def audit_records(*, actor, action: str, rows: Iterable[tuple[models.Model, dict[str, Any]]]) -> int:
+    """``audit_record`` for a batch (the HR sync): one entry per ``(target, changes)``, in one statement.
+    A Person target is also the entry's subject."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    user, api_client, label = _actor_columns(actor)
+    ip = current_ip.get()
+    content_types: dict[type, ContentType] = {}
+    entries = []
+    for target, changes in rows:
+        model = type(target)
+        if model not in content_types:
+            content_types[model] = ContentType.objects.get_for_model(target)
+        entries.append(
+            AuditEvent(
+                actor=user,
+                actor_api_client=api_client,
+                actor_label=label[:150],
+                action=action,
+                target_type=content_types[model],
+                target_id=str(target.pk),
+                target_label=str(target)[:200],
+                subject_person=target if isinstance(target, Person) else None,
+                changes={k: _jsonable(v) if not isinstance(v, list) else v for k, v in changes.items()},
+                ip_address=ip,
+            )
+        )
+    AuditEvent.objects.bulk_create(entries, batch_size=2000)
+    return len(entries)

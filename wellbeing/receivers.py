@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_save
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -13,7 +14,8 @@ from wellbeing import lifecycle, services
 from wellbeing.actors import ANONYMOUS, receiver_actor
 from wellbeing.audit import audit_record
 from wellbeing.middleware import SESSION_LAST_SEEN, SESSION_STARTED
-from wellbeing.models import AuditEvent, FollowUp, Role
+from wellbeing.models import AuditEvent, FollowUp, OrgUnit, Person, Role
+from wellbeing.services import changes
 from wellbeing.services.referrals import intake_owner
 
 
@@ -71,7 +73,54 @@ def _hand_on_intake(actor, user) -> None:
         services.followup_reassign(actor=actor, followup=followup, owner=successor)
 
 
+# --- The change feed: every save of a person or a unit, whatever path made it ------------------------
+
+#: Person fields the feed shows: a save that touches none of them (a login linked) writes no line.
+FEED_PERSON_FIELDS = frozenset(
+    {
+        "external_id",
+        "full_name",
+        "gender",
+        "date_of_birth",
+        "work_start_date",
+        "hire_date",
+        "unit",
+        "manager",
+        "position",
+        "status",
+        "left_on",
+        "email",
+        "phone",
+        "wecom_user_id",
+        "dingtalk_user_id",
+    }
+)
+
+
+def person_saved(sender, instance, created, raw=False, update_fields=None, **kwargs):
+    if raw or (update_fields is not None and not FEED_PERSON_FIELDS & set(update_fields)):
+        return
+    manager = (
+        Person.objects.filter(pk=instance.manager_id).values_list("external_id", flat=True).first()
+        if instance.manager_id
+        else None
+    )
+    unit_code = OrgUnit.objects.filter(pk=instance.unit_id).values_list("code", flat=True).first() or ""
+    changes.record_many([changes.person_line(instance, unit_code=unit_code, manager_external_id=manager)])
+
+
+def unit_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    parent = None
+    if instance.depth and instance.depth > 1:
+        parent = OrgUnit.objects.filter(path=instance.path[: -OrgUnit.steplen]).values_list("code", flat=True).first()
+    changes.record_many([changes.unit_line(instance, parent_code=parent)])
+
+
 def connect() -> None:
+    post_save.connect(person_saved, sender=Person, dispatch_uid="wellbeing.feed.person")
+    post_save.connect(unit_saved, sender=OrgUnit, dispatch_uid="wellbeing.feed.unit")
     user_logged_in.connect(logged_in, dispatch_uid="wellbeing.logged_in")
     user_logged_out.connect(logged_out, dispatch_uid="wellbeing.logged_out")
     user_login_failed.connect(login_failed, dispatch_uid="wellbeing.login_failed")

@@ -47,6 +47,31 @@ def person_set_work_ids(access: Access, person) -> bool:
     return person is None or policy.in_subtree(person.unit, access.units_for(Role.HR_OFFICER))
 
 
+def person_sync(access: Access, obj) -> bool:
+    """Create and change people by their HR record (the sync endpoints, PUT / PATCH of a record): an
+    HR system with ``people:write``. Signed-in users change people in the admin."""
+    return access.has_scope(Scope.PEOPLE_WRITE)
+
+
+def org_sync(access: Access, obj) -> bool:
+    """Create, change and move org units (the sync endpoints): an HR system with ``org:write``."""
+    return access.has_scope(Scope.ORG_WRITE)
+
+
+#: The scope that lets an HR system read each stream of the change feed.
+FEED_SCOPES = {
+    "people": (Scope.PEOPLE_READ, Scope.PEOPLE_WRITE),
+    "org-units": (Scope.ORG_READ, Scope.ORG_WRITE),
+    "leave": (Scope.LEAVE_READ, Scope.LEAVE_WRITE),
+}
+
+
+def changes_read(access: Access, stream) -> bool:
+    """The change feed: API clients only, for the streams their scopes cover (any, without a stream)."""
+    streams = [stream] if stream else list(FEED_SCOPES)
+    return any(access.has_scope(scope) for name in streams for scope in FEED_SCOPES.get(name, ()))
+
+
 def admin_access(access: Access, obj) -> bool:
     return access.has(Role.ADMINISTRATOR)
 
@@ -285,6 +310,9 @@ RULES = {
     "person.directory": person_directory,
     "person.reports": person_reports,
     "person.set_work_ids": person_set_work_ids,
+    "person.sync": person_sync,
+    "org.sync": org_sync,
+    "changes.read": changes_read,
     "admin.access": admin_access,
     "audit.view": audit_view,
     "stats.view": stats_view,

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "wellbeing.middleware.AuditContextMiddleware",
+    "wellbeing.api.middleware.ApiClientMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -246,6 +247,8 @@ REST_FRAMEWORK = {
     # JSON only; a body nested too deeply is a 400, not a RecursionError (wellbeing/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": ["wellbeing.api.parsers.SafeJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Requests per minute per HR system: 429 with Retry-After beyond it (wellbeing/api/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["wellbeing.api.throttling.ApiClientRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tanxin API",
@@ -267,8 +270,13 @@ SPECTACULAR_SETTINGS = {
         "InterventionKindEnum": "cases.models.Intervention.Kind",
         "InterventionStatusEnum": "cases.models.Intervention.Status",
         "ReferralStatusEnum": "wellbeing.models.referrals.Referral.Status",
+        "PersonStatusEnum": "wellbeing.models.org.Person.Status",
     },
     "SERVE_PERMISSIONS": ["wellbeing.api.permissions.CanReadApiDocs"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "wellbeing.api.schema.add_common_answers",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------------------------------
@@ -423,6 +431,26 @@ LEAVE_REST_MIN_SHARE = env.float("LEAVE_REST_MIN_SHARE", default=0.5)
 LEAVE_REST_TOIL_DAYS = env.int("LEAVE_REST_TOIL_DAYS", default=5)
 # A leave request waits this many days for its approver before the reminders start.
 LEAVE_APPROVAL_DAYS = env.int("LEAVE_APPROVAL_DAYS", default=2)
+
+# --- HR sync (docs/hr-integration.md) ----------------------------------------------------------------
+# Records one bulk upsert call may carry.
+SYNC_MAX_RECORDS = env.int("SYNC_MAX_RECORDS", default=5000)
+# Request bodies: the sync endpoints take up to SYNC_MAX_BODY_BYTES, the rest of the API
+# API_MAX_BODY_BYTES; a larger body is a 413. Pages keep Django's own limit.
+SYNC_MAX_BODY_BYTES = env.int("SYNC_MAX_BODY_BYTES", default=16 * 1024 * 1024)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = SYNC_MAX_BODY_BYTES
+# Idempotency-Key: a key and its stored answer are kept this long.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+# A request still "running" under its key after this many minutes is taken to have died with its
+# worker: the key may be used again (the sync is idempotent by external ID, so re-applying is safe).
+IDEMPOTENCY_STALE_MINUTES = env.int("IDEMPOTENCY_STALE_MINUTES", default=15)
+# Requests per minute per API client (each client can have its own in the admin); beyond: 429.
+API_CLIENT_RATE_PER_MINUTE = env.int("API_CLIENT_RATE_PER_MINUTE", default=600)
+# After a token rotation the old token keeps working this long.
+API_TOKEN_ROTATION_GRACE_HOURS = env.int("API_TOKEN_ROTATION_GRACE_HOURS", default=24)
+# The change feed keeps its lines this many days; a cursor older than that is a 410 (pull everything again).
+CHANGE_FEED_RETENTION_DAYS = env.int("CHANGE_FEED_RETENTION_DAYS", default=90)
 
 # django-bootstrap5: no green "valid" marks on filters and re-shown forms; errors stay red.
 BOOTSTRAP5 = {

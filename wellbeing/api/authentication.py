@@ -1,3 +1,4 @@
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -5,6 +6,18 @@ from rest_framework import authentication, exceptions
 from wellbeing import policy
 from wellbeing.models import ApiClient
 from wellbeing.models.api_clients import hash_token
+
+
+def client_for_token(token: str) -> ApiClient | None:
+    """The client a token belongs to: its current token, or the one it had before a rotation while
+    that is still within its grace period (two tokens are valid at once)."""
+    digest = hash_token(token)
+    client = ApiClient.objects.filter(Q(token_hash=digest) | Q(previous_token_hash=digest)).first()
+    if client is None:
+        return None
+    if client.token_hash != digest and not client.previous_token_valid():
+        return None
+    return client
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -22,7 +35,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             token = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        client = ApiClient.objects.filter(token_hash=hash_token(token)).first()
+        client = client_for_token(token)
         if client is None or not client.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         client.touch()

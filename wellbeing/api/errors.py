@@ -7,13 +7,17 @@ same shape under /api/, Django's own pages (templates/404.html etc. when present
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from wellbeing import etags
 
 
 def _flatten(detail) -> dict[str, list[str]]:
@@ -42,6 +46,16 @@ def _flatten(detail) -> dict[str, list[str]]:
     return out
 
 
+class PreconditionFailed(exceptions.APIException):
+    """412: ``If-Match`` named a version of the record that is no longer current."""
+
+    status_code = 412
+    default_detail = _lazy(
+        "The record has changed since you read it (If-Match does not match its ETag). Read it again, then retry."
+    )
+    default_code = "precondition_failed"
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
@@ -49,6 +63,8 @@ def exception_handler(exc, context):
         )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, etags.PreconditionFailed):
+        exc = PreconditionFailed()
     elif isinstance(exc, DjangoPermissionDenied):
         # A service's refusal says why ("Only the person's supervisor can decide ..."); a bare one
         # gets DRF's generic message.
@@ -89,6 +105,8 @@ def _error_response(message, status: int) -> JsonResponse:
 
 
 def bad_request(request, exception):
+    if _is_api(request) and isinstance(exception, RequestDataTooBig):
+        return _error_response(_("The request body is too large."), 413)
     if _is_api(request):
         return _error_response(exceptions.ParseError.default_detail, 400)
     return defaults.bad_request(request, exception)

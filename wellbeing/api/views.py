@@ -1,14 +1,25 @@
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 
-from wellbeing import selectors, services
+from wellbeing import policy, selectors, services
 from wellbeing.api.errors import ErrorSerializer
 from wellbeing.api.filters import OrgUnitFilter, PersonFilter
 from wellbeing.api.pagination import StableCursorPagination
 from wellbeing.api.permissions import SELECTOR_CHECKS, IsAuthenticatedPrincipal, PolicyPermission
 from wellbeing.api.serializers import OrgUnitSerializer, PersonSerializer, PersonWorkIdsInput
-from wellbeing.models import OrgUnit
+from wellbeing.api.sync import OrgUnitRecordSerializer, PersonRecordSerializer
+from wellbeing.etags import etag_for
+from wellbeing.models import OrgUnit, Person
+from wellbeing.services import sync
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input; field messages in `errors`."),
@@ -16,6 +27,24 @@ ERRORS = {
     403: OpenApiResponse(ErrorSerializer, description="Not allowed (missing scope or role)."),
 }
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="Not found, or not visible to you.")}
+PRECONDITION = {
+    412: OpenApiResponse(ErrorSerializer, description="If-Match does not match the record's current ETag."),
+}
+ETAG_HEADER = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "The ETag a GET of the record returned: the change applies only if the record has not changed since "
+        "(else 412). Leave it out to write whatever the record holds now."
+    ),
+)
+
+
+def with_etag(response: Response, instance) -> Response:
+    response["ETag"] = etag_for(instance)
+    return response
+
 
 UNIT_EXAMPLE = {
     "id": 3,
@@ -77,8 +106,50 @@ class OrgUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_class = OrgUnitFilter
     pagination_class = OrgUnitCursorPagination
     permission_classes = [IsAuthenticatedPrincipal, PolicyPermission]
-    policy_actions = {"list": "org.view", "retrieve": "org.view"}
+    policy_actions = {"list": "org.view", "retrieve": "org.view", "update": "org.sync", "partial_update": "org.sync"}
     queryset = OrgUnit.objects.none()  # for the schema; real querysets come from the selector
+
+    def retrieve(self, request, *args, **kwargs):
+        unit = self.get_object()
+        return with_etag(Response(self.get_serializer(unit).data), unit)
+
+    def _write(self, request, partial: bool):
+        unit = OrgUnit.objects.filter(pk=self.kwargs["pk"]).first() if str(self.kwargs["pk"]).isdigit() else None
+        if unit is None:
+            raise Http404
+        unit = sync.org_unit_put(
+            actor=request.user, unit=unit, raw=request.data, if_match=request.headers.get("If-Match"), partial=partial
+        )
+        return with_etag(Response(self.get_serializer(unit).data), unit)
+
+    @extend_schema(
+        summary="Change an org unit (HR sync)",
+        description=(
+            "The bulk endpoint's record for one unit: name, kind, `parent` (a code; the unit moves with "
+            "everything below it) and `is_active`. Its code cannot change. Needs `org:write`. With "
+            "`If-Match` (the ETag of a GET) it applies only if the unit has not changed since, else 412."
+        ),
+        request=OrgUnitRecordSerializer,
+        parameters=[ETAG_HEADER],
+        responses={
+            200: OrgUnitSerializer,
+            **ERRORS,
+            **NOT_FOUND,
+            **PRECONDITION,
+        },
+    )
+    def update(self, request, pk=None):
+        return self._write(request, partial=False)
+
+    @extend_schema(
+        summary="Change some fields of an org unit (HR sync)",
+        description="As PUT, with only the fields to change.",
+        request=OrgUnitRecordSerializer(partial=True),
+        parameters=[ETAG_HEADER],
+        responses={200: OrgUnitSerializer, **ERRORS, **NOT_FOUND, **PRECONDITION},
+    )
+    def partial_update(self, request, pk=None):
+        return self._write(request, partial=True)
 
     def get_queryset(self):
         return selectors.org_unit_list_for_user(user=self.request.user)
@@ -127,9 +198,44 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     policy_actions = {
         "list": "person.directory",
         "retrieve": SELECTOR_CHECKS,
+        "update": "person.sync",
         "partial_update": "person.set_work_ids",
     }
     policy_object_actions = {"partial_update": "person.set_work_ids"}
+
+    def retrieve(self, request, *args, **kwargs):
+        person = self.get_object()
+        return with_etag(Response(self.get_serializer(person).data), person)
+
+    def _read_back(self, person: Person, status: int = 200) -> Response:
+        person = Person.objects.select_related("unit", "manager").get(pk=person.pk)
+        return with_etag(Response(PersonSerializer(person).data, status=status), person)
+
+    @extend_schema(
+        summary="Create or replace one person by external ID (HR sync)",
+        description=(
+            "The bulk endpoint's record for one person (`unit`: a unit code, `manager`: an external ID); "
+            "fields left out keep their value. Creates the person when the external ID is new (201). "
+            "Needs `people:write`. With `If-Match` (the ETag of a GET) it applies only if the person has "
+            "not changed since, else 412."
+        ),
+        request=PersonRecordSerializer,
+        parameters=[ETAG_HEADER],
+        responses={
+            200: PersonSerializer,
+            201: PersonSerializer,
+            **ERRORS,
+            **PRECONDITION,
+        },
+    )
+    def update(self, request, external_id=None):
+        person, created = sync.person_put(
+            actor=request.user,
+            external_id=self.kwargs["external_id"],
+            raw=request.data,
+            if_match=request.headers.get("If-Match"),
+        )
+        return self._read_back(person, 201 if created else 200)
 
     def get_queryset(self):
         return selectors.person_list_for_user(user=self.request.user)
@@ -140,15 +246,18 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return person
 
     @extend_schema(
-        summary="Set a person's WeCom / DingTalk user ids",
+        summary="Change some fields of a person",
         description=(
-            "Only `wecom_user_id` and `dingtalk_user_id` can be changed; any other field is a 400. An empty "
-            "string removes an id. Needs the `people:write` scope (and `people:read` to find the person), or "
-            "a signed-in HR officer for people in their units, or an administrator. An id another person "
-            "already has is a 400 on that field. The change is audited."
+            "An HR system with `people:write`: any field of the sync record (`unit` a unit code, `manager` an "
+            "external ID); leaving, a new unit or a new manager go through the same lifecycle as in the admin. "
+            "A signed-in HR officer (people in their units) or administrator: only `wecom_user_id` and "
+            "`dingtalk_user_id`; any other field is a 400, and an empty string removes an id. An id another "
+            "person already has is a 400 on that field. With `If-Match` (the ETag of a GET) it applies "
+            "only if the person has not changed since, else 412. Audited."
         ),
-        request=PersonWorkIdsInput,
-        responses={200: PersonSerializer, **ERRORS, **NOT_FOUND},
+        request=PersonRecordSerializer(partial=True),
+        parameters=[ETAG_HEADER],
+        responses={200: PersonSerializer, **ERRORS, **NOT_FOUND, **PRECONDITION},
         examples=[
             OpenApiExample(
                 "Set the WeCom id", value={"wecom_user_id": "WangJing", "dingtalk_user_id": ""}, request_only=True
@@ -157,8 +266,22 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ],
     )
     def partial_update(self, request, external_id=None):
+        if policy.can(request.user, "person.sync"):
+            try:
+                person, _created = sync.person_put(
+                    actor=request.user,
+                    external_id=self.kwargs["external_id"],
+                    raw=request.data,
+                    if_match=request.headers.get("If-Match"),
+                    partial=True,
+                )
+            except Person.DoesNotExist:
+                raise Http404 from None
+            return self._read_back(person)
         person = self.get_object()
         data = PersonWorkIdsInput(data=request.data)
         data.is_valid(raise_exception=True)
-        person = services.person_set_work_ids(actor=request.user, person=person, **data.validated_data)
-        return Response(PersonSerializer(person).data)
+        person = services.person_set_work_ids(
+            actor=request.user, person=person, if_match=request.headers.get("If-Match"), **data.validated_data
+        )
+        return self._read_back(person)

@@ -26,14 +26,17 @@ from wellbeing.models.screening import (
     ScreeningCampaign,
     ScreeningConsent,
 )
+from wellbeing.models.sync import ChangeEntry, IdempotencyKey, SyncRunPart
 
 __all__ = [
     "ApiClient",
     "AuditEvent",
     "CampaignInvitation",
+    "ChangeEntry",
     "CrisisContact",
     "Delivery",
     "FollowUp",
+    "IdempotencyKey",
     "Instrument",
     "InstrumentItem",
     "InstrumentOption",
@@ -56,6 +59,7 @@ __all__ = [
     "ScreeningConsent",
     "ScreeningTier",
     "Stage",
+    "SyncRunPart",
     "Tier",
     "TierRule",
     "TimeStampedModel",

@@ -39,6 +39,16 @@ class ApiClient(TimeStampedModel):
     token_hint = models.CharField(_("token hint"), max_length=12, editable=False)
     scopes = models.JSONField(_("scopes"), default=list)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # Rotation without downtime: after a rotation the old token keeps working until this time, so
+    # the HR system can switch over (both tokens are valid meanwhile).
+    previous_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    previous_token_expires_at = models.DateTimeField(_("old token valid until"), null=True, blank=True)
+    rate_limit = models.PositiveIntegerField(
+        _("requests per minute"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the default (API_CLIENT_RATE_PER_MINUTE). Beyond it the client gets 429 with Retry-After."),
+    )
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
@@ -51,6 +61,13 @@ class ApiClient(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def previous_token_valid(self, now=None) -> bool:
+        return (
+            self.previous_token_hash is not None
+            and self.previous_token_expires_at is not None
+            and self.previous_token_expires_at > (now or timezone.now())
+        )
 
     def has_scope(self, scope: str) -> bool:
         return self.is_active and scope in self.scopes

@@ -44,6 +44,8 @@ class AuditEvent(models.Model):
         ROLE_ENDED = "role.ended", _("role ended")
         API_CLIENT_CREATED = "api_client.created", _("API client created")
         API_CLIENT_REVOKED = "api_client.revoked", _("API client revoked")
+        API_CLIENT_ROTATED = "api_client.rotated", _("API client token rotated")
+        API_CALL = "api.call", _("API call")
         KEYS_ROTATED = "encryption.rotated", _("encryption keys rotated")
 
     id = models.BigAutoField(primary_key=True)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wellbeing import policy
+from wellbeing import etags, policy
 from wellbeing.audit import audit_record, diff
 from wellbeing.lifecycle import announce
 from wellbeing.models import ApiClient, AuditEvent, LifecycleEvent, OrgUnit, Person, RoleAssignment, Scope
@@ -140,7 +141,7 @@ def _end_working_life(actor, person: Person) -> None:
         policy.forget(user)
 
 
-def person_set_work_ids(*, actor, person: Person, **ids: str) -> Person:
+def person_set_work_ids(*, actor, person: Person, if_match: str | None = None, **ids: str) -> Person:
     """Set a person's WeCom and/or DingTalk user id (empty: none), the only fields HR officers and the
     people API change. The caller has checked ``person.set_work_ids``. Validated (characters, length,
     no one else's id) and audited by ``person_update``; an id another request took a moment earlier is
@@ -151,6 +152,8 @@ def person_set_work_ids(*, actor, person: Person, **ids: str) -> Person:
     values = {name: (value or "").strip() for name, value in ids.items()}
     try:
         with transaction.atomic():
+            if if_match is not None:
+                etags.check(if_match, Person.objects.select_for_update(of=("self",)).get(pk=person.pk))
             return person_update(actor=actor, person=person, **values)
     except IntegrityError:
         taken = {
@@ -259,3 +262,36 @@ def api_client_revoke(*, actor, client: ApiClient) -> ApiClient:
         client.save(update_fields=["revoked_at", "updated_at"])
         audit_record(actor=actor, action=AuditEvent.Action.API_CLIENT_REVOKED, target=client)
     return client
+
+
+@transaction.atomic
+def api_client_rotate(*, actor, client: ApiClient, grace_hours: int | None = None) -> tuple[ApiClient, str]:
+    """Give a client a new token and keep the current one valid for ``grace_hours`` (default
+    ``API_TOKEN_ROTATION_GRACE_HOURS``), so the HR system can switch without downtime. A token from
+    an earlier rotation stops at once. Returns the client and the new token (shown once)."""
+    if grace_hours is None:
+        grace_hours = settings.API_TOKEN_ROTATION_GRACE_HOURS
+    if not 0 <= grace_hours <= 24 * 30:
+        raise ValidationError({"grace_hours": [_("Give 0 to 720 hours.")]})
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    if not client.is_active:
+        raise ValidationError({"__all__": [_("A revoked client cannot get a new token; create a new client.")]})
+    token = new_token()
+    client.previous_token_hash = client.token_hash if grace_hours else None
+    client.previous_token_expires_at = timezone.now() + timedelta(hours=grace_hours) if grace_hours else None
+    client.token_hash = hash_token(token)
+    client.token_hint = token[:7]
+    client.save(
+        update_fields=["previous_token_hash", "previous_token_expires_at", "token_hash", "token_hint", "updated_at"]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.API_CLIENT_ROTATED,
+        target=client,
+        changes={"old token valid until": [None, _iso(client.previous_token_expires_at)]},
+    )
+    return client, token
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,95 @@
+"""Writing the change feed: one line per record changed, in the writer's transaction.
+
+Services and receivers call ``record`` (or ``record_many`` for a batch) with the record's stream,
+type, key and the data an HR system may see - never sensitive free text. On PostgreSQL each line
+carries the writing transaction's id, which is what lets the feed serve lines committed out of
+order (wellbeing/selectors_changes.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+
+from wellbeing.models import ChangeEntry
+
+Stream = ChangeEntry.Stream
+Op = ChangeEntry.Op
+
+
+def current_txid() -> int:
+    """The id of the transaction being written in (PostgreSQL; one is assigned if needed), else 0."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        return cursor.fetchone()[0]
+
+
+def record_many(lines: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> int:
+    """Append ``(stream, type, key, op, data)`` lines. Call inside the transaction that made the change."""
+    lines = list(lines)
+    if not lines:
+        return 0
+    txid = current_txid()
+    ChangeEntry.objects.bulk_create(
+        [ChangeEntry(txid=txid, stream=s, type=t, key=k, op=o, data=d) for s, t, k, o, d in lines],
+        batch_size=2000,
+    )
+    return len(lines)
+
+
+def record(*, stream: str, type: str, key: str, data: dict[str, Any], op: str = Op.UPSERT) -> None:
+    record_many([(stream, type, key, op, data)])
+
+
+# --- What the feed shows of people and units (the same shape the sync endpoints take) ---------------
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def person_data(person, *, unit_code: str, manager_external_id: str | None) -> dict[str, Any]:
+    return {
+        "external_id": person.external_id,
+        "full_name": person.full_name,
+        "gender": person.gender,
+        "date_of_birth": _iso(person.date_of_birth),
+        "work_start_date": _iso(person.work_start_date),
+        "hire_date": _iso(person.hire_date),
+        "unit": unit_code,
+        "manager": manager_external_id,
+        "position": person.position,
+        "status": person.status,
+        "left_on": _iso(person.left_on),
+        "email": person.email,
+        "phone": person.phone,
+        "wecom_user_id": person.wecom_user_id,
+        "dingtalk_user_id": person.dingtalk_user_id,
+        "updated_at": _iso(person.updated_at),
+    }
+
+
+def person_line(person, *, unit_code: str, manager_external_id: str | None):
+    op = Op.TOMBSTONE if person.status == "left" else Op.UPSERT
+    data = person_data(person, unit_code=unit_code, manager_external_id=manager_external_id)
+    return (Stream.PEOPLE, "person", person.external_id, op, data)
+
+
+def unit_data(unit, *, parent_code: str | None) -> dict[str, Any]:
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "parent": parent_code,
+        "is_active": unit.is_active,
+        "updated_at": _iso(unit.updated_at),
+    }
+
+
+def unit_line(unit, *, parent_code: str | None):
+    op = Op.UPSERT if unit.is_active else Op.TOMBSTONE
+    return (Stream.ORG_UNITS, "org_unit", unit.code, op, unit_data(unit, parent_code=parent_code))
