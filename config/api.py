@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, ReferralViewSet
 from leave.api import BalancesView, HolidaysView, LeaveRequestViewSet, LeaveTypesView, LedgerView, WorkingDaysView
+from leave.api_sync import SyncLeaveView
 from talks.api import TalkViewSet
 from wellbeing.api.followups import FollowUpViewSet
 from wellbeing.api.sync import ChangesView, SyncOrgUnitsView, SyncPeopleView
@@ -33,6 +34,7 @@ urlpatterns = [
     *router.urls,
     path("sync/org-units/", SyncOrgUnitsView.as_view(), name="sync-org-units"),
     path("sync/people/", SyncPeopleView.as_view(), name="sync-people"),
+    path("sync/leave/", SyncLeaveView.as_view(), name="sync-leave"),
     path("changes/", ChangesView.as_view(), name="changes"),
     path("leave/types/", LeaveTypesView.as_view(), name="leave-types"),
     path("leave/balances/", BalancesView.as_view(), name="leave-balances"),

@@ -38,6 +38,10 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("wellbeing.purge_expired_sessions"),
         name="wellbeing.purge_expired_sessions",
     )
+    # HR sync: idempotency keys expire after 24 hours; runs of a full sync never closed are dropped.
+    sender.add_periodic_task(
+        crontab(minute=20), sender.signature("wellbeing.purge_sync_state"), name="wellbeing.purge_sync_state"
+    )
     # Check-ups: invite the people of open check-ups; cancel the invitations closed ones left open.
     sender.add_periodic_task(
         crontab(hour=0, minute=10),

@@ -60,10 +60,7 @@ LEDGER_TYPES = [LeaveType.Category.ANNUAL, LeaveType.Category.IN_LIEU]
 #: The longest span /working-days/ counts (a count over decades is nobody's question).
 MAX_SPAN_DAYS = 3660
 #: What a request's origin may be shown as: a counsellor's recommendation is shown as the person's own.
-SHOWN_ORIGINS = [
-    (LeaveRequest.Origin.PERSON.value, LeaveRequest.Origin.PERSON.label),
-    (LeaveRequest.Origin.API.value, LeaveRequest.Origin.API.label),
-]
+SHOWN_ORIGINS = [(origin.value, origin.label) for origin in LeaveRequest.SHOWN_ORIGINS]
 
 
 # --- Policy -----------------------------------------------------------------------------------------
@@ -264,7 +261,7 @@ class LeaveRequestSerializer(serializers.Serializer):
             "days": r.days,
             "provisional": r.provisional,
             "status": r.status,
-            "origin": LeaveRequest.Origin.API if r.origin == LeaveRequest.Origin.API else LeaveRequest.Origin.PERSON,
+            "origin": r.shown_origin,
             "submitted_at": self._when(r.submitted_at),
             "approver": user_name(r.approver) if r.approver_id else None,
             "decided_by": user_name(r.decided_by) if r.decided_by_id else None,

@@ -4,6 +4,7 @@ paid leave", "Other leave", "Public holidays")."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -186,6 +187,10 @@ class LeaveRequest(TimeStampedModel):
         PERSON = "person", _("the person")
         API = "api", _("an HR system")
         CARE = "care", _("recommended as care")
+        HR = "hr", _("recorded by an HR system")
+
+    #: The origins shown to anyone (pages, the API, the change feed): the rest show as the person's own.
+    SHOWN_ORIGINS = (Origin.PERSON, Origin.API, Origin.HR)
 
     person = models.ForeignKey("wellbeing.Person", on_delete=models.PROTECT, related_name="leave_requests")
     leave_type = models.ForeignKey(LeaveType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="+")
@@ -216,6 +221,20 @@ class LeaveRequest(TimeStampedModel):
     decision_comment = models.CharField(_("comment"), max_length=500, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=500, blank=True)
+    # Leave an HR system recorded as taken (POST /api/v1/sync/leave/, leave/services/hr.py): its id for
+    # the record, in the namespace of the API client that pushed it.
+    hr_external_id = models.CharField(  # noqa: DJ001 (null: no HR record; unique per client among live ones)
+        _("HR record ID"), max_length=64, null=True, blank=True, editable=False
+    )
+    hr_client = models.ForeignKey(
+        "wellbeing.ApiClient",
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("leave request")
@@ -239,14 +258,56 @@ class LeaveRequest(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(status="approved") | Q(decided_at__isnull=False), name="leave_request_approved_decided"
             ),
+            # Leave recorded by an HR system, and only that, carries the system's record ID and client.
+            models.CheckConstraint(
+                condition=(Q(origin="hr") & Q(hr_external_id__isnull=False) & Q(hr_client__isnull=False))
+                | (~Q(origin="hr") & Q(hr_external_id__isnull=True) & Q(hr_client__isnull=True)),
+                name="leave_request_hr_record",
+            ),
+            # One live request per HR record (a changed record cancels the old request and adds one).
+            models.UniqueConstraint(
+                fields=["hr_client", "hr_external_id"],
+                condition=Q(status="approved"),
+                name="leave_request_one_live_hr_record",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.leave_type} {self.start_date}–{self.end_date}"
 
+    @staticmethod
+    def reference_for(pk: int) -> str:
+        return f"L-{pk:06d}"
+
     @property
     def reference(self) -> str:
-        return f"L-{self.pk:06d}"
+        return self.reference_for(self.pk)
+
+    @property
+    def shown_origin(self) -> str:
+        """The origin as anyone may see it: a counsellor's recommendation is the person's own."""
+        return self.origin if self.origin in self.SHOWN_ORIGINS else self.Origin.PERSON
+
+    @staticmethod
+    def halves(start: date, end: date, start_pm: bool, end_am: bool, day: date) -> set[str]:
+        """The halves of ``day`` ("am", "pm") leave from ``start`` to ``end`` takes."""
+        halves = {"am", "pm"}
+        if day == start and start_pm:
+            halves.discard("am")
+        if day == end and end_am:
+            halves.discard("pm")
+        return halves
+
+    def clashes_with(self, start: date, end: date, start_pm: bool = False, end_am: bool = False) -> bool:
+        """Whether leave from ``start`` to ``end`` overlaps this request. Two may share one day only
+        when they take different halves of it (one ends at noon, the other starts in the afternoon)."""
+        first, last = max(self.start_date, start), min(self.end_date, end)
+        if first > last:
+            return False
+        if first != last:
+            return True
+        theirs = self.halves(self.start_date, self.end_date, self.start_pm, self.end_am, first)
+        return bool(theirs & self.halves(start, end, start_pm, end_am, first))
 
     @property
     def is_open(self) -> bool:
@@ -397,3 +458,7 @@ class LeaveLedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("The leave ledger is append-only: add an adjusting entry instead.")
+
+    @property
+    def reference(self) -> str:
+        return f"E-{self.pk:06d}"

@@ -12,7 +12,8 @@
   leave types in the admin);
 - the leading group: aggregates only (the statistics issue); nobody else sees anyone's leave;
 - API clients: ``leave:read`` reads every person's leave; ``leave:write`` also submits and cancels
-  requests for a person.
+  requests for a person, and records leave taken elsewhere (``leave.sync``: the HR sync,
+  ``POST /api/v1/sync/leave/``; nobody signed in pushes leave).
 """
 
 from __future__ import annotations
@@ -113,6 +114,11 @@ def may_adjust(access: Access, person: Person) -> bool:
     return not _own(access, person) and access.api_client is None and _hr_over(access, person)
 
 
+def may_sync(access: Access) -> bool:
+    """Record leave taken elsewhere (the HR sync): an HR system with ``leave:write``, nobody else."""
+    return access.api_client is not None and access.has_scope(Scope.LEAVE_WRITE)
+
+
 def register() -> None:
     policy.register_rules(
         {
@@ -127,6 +133,7 @@ def register() -> None:
             "leave.cancel": lambda a, obj: isinstance(obj, LeaveRequest) and may_cancel(a, obj),
             "leave.adjust": lambda a, person: person is not None and may_adjust(a, person),
             "leave.read_note": lambda a, obj: isinstance(obj, LeaveRequest) and may_read_note(a, obj),
+            "leave.sync": lambda a, _o=None: may_sync(a),
             # Anyone signed in (and API clients with a leave scope) reads the calendar and leave types.
             "leave.calendar": lambda a, _o=None: (
                 a.user is not None or a.has_scope(Scope.LEAVE_READ) or a.has_scope(Scope.LEAVE_WRITE)

@@ -8,6 +8,7 @@ class WellbeingConfig(AppConfig):
 
     def ready(self) -> None:
         from wellbeing import i18n_third_party, receivers, rules, services
+        from wellbeing.api import tasks as sync_tasks
         from wellbeing.demo import DEMO_EXTENSIONS
         from wellbeing.home import HOME_SECTIONS
         from wellbeing.models import FollowUp
@@ -30,4 +31,4 @@ class WellbeingConfig(AppConfig):
             HOME_SECTIONS.extend(module.SECTIONS)
         DEMO_EXTENSIONS.append(seed_screening)
         PERSON_PAGE_LINKS.append(screening_rules.person_page_links)
-        del screening_tasks  # imported to register its Celery tasks in every process
+        del screening_tasks, sync_tasks  # imported to register their Celery tasks in every process

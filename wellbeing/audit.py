@@ -9,7 +9,9 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
+from wellbeing import bulk
 from wellbeing.actors import is_system
 from wellbeing.models import AuditEvent, Person
 
@@ -144,33 +146,47 @@ def audit_sensitive_reads(
     return len(targets)
 
 
-def audit_records(*, actor, action: str, rows: Iterable[tuple[models.Model, dict[str, Any]]]) -> int:
-    """``audit_record`` for a batch (the HR sync): one entry per ``(target, changes)``, in one statement.
-    A Person target is also the entry's subject."""
+def audit_records(
+    *, actor, action: str, model: type[models.Model], rows: Iterable[tuple[Any, str, int | None, dict[str, Any]]]
+) -> int:
+    """``audit_record`` for a batch (the HR sync): one entry per ``(target id, target label, subject
+    person id, changes)`` about records of ``model``, written in one statement (COPY on PostgreSQL)."""
     rows = list(rows)
     if not rows:
         return 0
     user, api_client, label = _actor_columns(actor)
     ip = current_ip.get()
-    content_types: dict[type, ContentType] = {}
-    entries = []
-    for target, changes in rows:
-        model = type(target)
-        if model not in content_types:
-            content_types[model] = ContentType.objects.get_for_model(target)
-        entries.append(
-            AuditEvent(
-                actor=user,
-                actor_api_client=api_client,
-                actor_label=label[:150],
-                action=action,
-                target_type=content_types[model],
-                target_id=str(target.pk),
-                target_label=str(target)[:200],
-                subject_person=target if isinstance(target, Person) else None,
-                changes={k: _jsonable(v) if not isinstance(v, list) else v for k, v in changes.items()},
-                ip_address=ip,
-            )
+    now = timezone.now()
+    content_type = ContentType.objects.get_for_model(model)
+    names = (
+        "created_at",
+        "actor_id",
+        "actor_api_client_id",
+        "actor_label",
+        "action",
+        "target_type_id",
+        "target_id",
+        "target_label",
+        "subject_person_id",
+        "changes",
+        "reason",
+        "ip_address",
+    )
+    values = (
+        (
+            now,
+            user.pk if user is not None else None,
+            api_client.pk if api_client is not None else None,
+            label[:150],
+            action,
+            content_type.pk,
+            str(target_id),
+            target_label[:200],
+            subject_id,
+            {k: _jsonable(v) if not isinstance(v, list) else [_jsonable(x) for x in v] for k, v in changes.items()},
+            "",
+            ip,
         )
-    AuditEvent.objects.bulk_create(entries, batch_size=2000)
-    return len(entries)
+        for target_id, target_label, subject_id, changes in rows
+    )
+    return bulk.copy_insert(AuditEvent, names, values)

@@ -97,10 +97,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "wellbeing.middleware.AuditContextMiddleware",
-    "wellbeing.api.middleware.ApiClientMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is chosen (its 409 / 413 / 422 messages are translated), before the views.
+    "wellbeing.api.middleware.ApiClientMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -435,11 +436,18 @@ LEAVE_APPROVAL_DAYS = env.int("LEAVE_APPROVAL_DAYS", default=2)
 # --- HR sync (docs/hr-integration.md) ----------------------------------------------------------------
 # Records one bulk upsert call may carry.
 SYNC_MAX_RECORDS = env.int("SYNC_MAX_RECORDS", default=5000)
+# The calls of a multi-call full sync (a "run") must all arrive within this many hours.
+SYNC_RUN_HOURS = env.int("SYNC_RUN_HOURS", default=24)
 # Request bodies: the sync endpoints take up to SYNC_MAX_BODY_BYTES, the rest of the API
-# API_MAX_BODY_BYTES; a larger body is a 413. Pages keep Django's own limit.
+# API_MAX_BODY_BYTES; a larger body is a 413.
 SYNC_MAX_BODY_BYTES = env.int("SYNC_MAX_BODY_BYTES", default=16 * 1024 * 1024)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = SYNC_MAX_BODY_BYTES
+# Pages: a body with a larger Content-Length is a 413 (wellbeing/api/middleware.py); Django's own
+# limit (a body read without a length) is the largest of the three.
+PAGE_MAX_BODY_BYTES = env.int("PAGE_MAX_BODY_BYTES", default=2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(SYNC_MAX_BODY_BYTES, API_MAX_BODY_BYTES, PAGE_MAX_BODY_BYTES)
+# A full sync that would mark more than this share of the active people as left is refused.
+SYNC_FULL_MAX_LEFT_SHARE = env.float("SYNC_FULL_MAX_LEFT_SHARE", default=0.2)
 # Idempotency-Key: a key and its stored answer are kept this long.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # A request still "running" under its key after this many minutes is taken to have died with its
@@ -449,8 +457,6 @@ IDEMPOTENCY_STALE_MINUTES = env.int("IDEMPOTENCY_STALE_MINUTES", default=15)
 API_CLIENT_RATE_PER_MINUTE = env.int("API_CLIENT_RATE_PER_MINUTE", default=600)
 # After a token rotation the old token keeps working this long.
 API_TOKEN_ROTATION_GRACE_HOURS = env.int("API_TOKEN_ROTATION_GRACE_HOURS", default=24)
-# The change feed keeps its lines this many days; a cursor older than that is a 410 (pull everything again).
-CHANGE_FEED_RETENTION_DAYS = env.int("CHANGE_FEED_RETENTION_DAYS", default=90)
 
 # django-bootstrap5: no green "valid" marks on filters and re-shown forms; errors stay red.
 BOOTSTRAP5 = {

@@ -13,6 +13,7 @@ from leave.services.allocation import (
     in_lieu_type,
     ledger_adjust,
 )
+from leave.services.hr import sync_leave
 from leave.services.monitoring import REST_TITLE, rest_candidates, rest_check
 from leave.services.overtime import (
     CONFIRM_TITLE,
@@ -70,5 +71,6 @@ __all__ = [
     "request_submit",
     "rest_candidates",
     "rest_check",
+    "sync_leave",
     "toil_nudge",
 ]

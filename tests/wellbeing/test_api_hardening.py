@@ -88,11 +88,19 @@ def test_a_body_in_a_charset_that_is_not_a_text_encoding_is_a_400(org, as_princi
     assert_error(response, 400)
 
 
-def test_an_oversized_body_is_a_400_in_the_error_shape(org, as_principal, settings):
+def test_an_oversized_body_is_a_413_in_the_error_shape(org, as_principal, settings):
+    settings.API_MAX_BODY_BYTES = 1000
+    url = f"/api/v1/follow-ups/{org.followups['staff_task'].pk}/complete/"
+    response = _post_raw(as_principal("staff", api=True), url, '{"outcome": "' + "x" * 2000 + '"}')
+    assert_error(response, 413)
+
+
+def test_a_body_over_django_s_own_limit_without_a_length_is_a_413(org, as_principal, settings):
+    # Read through request.body (no Content-Length to refuse it early): Django's RequestDataTooBig.
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     url = f"/api/v1/follow-ups/{org.followups['staff_task'].pk}/complete/"
     response = _post_raw(as_principal("staff", api=True), url, '{"outcome": "' + "x" * 2000 + '"}')
-    assert_error(response, 400)
+    assert_error(response, 413)
 
 
 def test_a_body_in_utf16_still_parses(org, as_principal):

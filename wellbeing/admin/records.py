@@ -13,9 +13,31 @@ from wellbeing.models import (
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "token_hint", "scopes", "revoked_at", "last_used_at"]
-    readonly_fields = ["name", "token_hint", "scopes", "revoked_at", "last_used_at", "created_at"]
+    list_display = ["name", "token_hint", "scopes", "rate_limit", "revoked_at", "last_used_at"]
+    fields = [
+        "name",
+        "token_hint",
+        "scopes",
+        "rate_limit",
+        "previous_token_expires_at",
+        "revoked_at",
+        "last_used_at",
+        "created_at",
+    ]
+    readonly_fields = [
+        "name",
+        "token_hint",
+        "scopes",
+        "previous_token_expires_at",
+        "revoked_at",
+        "last_used_at",
+        "created_at",
+    ]
     actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        # Only the rate limit is editable here; the service validates and audits it.
+        services.api_client_set_rate_limit(actor=request.user, client=obj, rate_limit=obj.rate_limit)
 
     def has_add_permission(self, request):
         return False  # created with `manage.py create_api_client`, which shows the token once

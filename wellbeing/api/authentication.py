@@ -35,7 +35,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             token = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        client = client_for_token(token)
+        cached = getattr(request._request, "tanxin_bearer", None)  # looked up by ApiClientMiddleware
+        client = cached[1] if cached is not None and cached[0] == token else client_for_token(token)
         if client is None or not client.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         client.touch()

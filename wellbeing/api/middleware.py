@@ -3,7 +3,8 @@
 In order, for a request under /api/:
 
 1. **Body size.** A body over ``SYNC_MAX_BODY_BYTES`` (the sync endpoints) or ``API_MAX_BODY_BYTES``
-   (the rest of the API) is a 413 in the one error shape, before anything reads it.
+   (the rest of the API) is a 413 in the one error shape, before anything reads it (pages: over
+   ``PAGE_MAX_BODY_BYTES``, a plain 413).
 2. **Idempotency.** A POST, PUT or PATCH of an API client that carries ``Idempotency-Key`` is applied
    once. The key is claimed (a row in state "running", committed at once) before the view runs:
    the same key again while it runs is a 409; after it has answered, the same method, path, query and
@@ -56,10 +57,7 @@ def body_limit(path: str) -> int:
 
 
 def too_large(limit: int) -> JsonResponse:
-    return error(
-        _("The request body is too large: at most %(size)s bytes here. Send fewer records per call.") % {"size": limit},
-        413,
-    )
+    return error(_("The request body is too large: at most %(size)s bytes here.") % {"size": limit}, 413)
 
 
 def bearer_client(request) -> ApiClient | None:
@@ -69,7 +67,9 @@ def bearer_client(request) -> ApiClient | None:
     if len(header) != 2 or header[0].lower() != "bearer":
         return None
     client = client_for_token(header[1])
-    return client if client is not None and client.is_active else None
+    client = client if client is not None and client.is_active else None
+    request.tanxin_bearer = (header[1], client)  # the authentication class reuses it (one lookup a call)
+    return client
 
 
 def fingerprint(request, body: bytes) -> str:
@@ -85,13 +85,15 @@ class ApiClientMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path_info.startswith(API_PREFIX):
-            return self.get_response(request)
-        limit = body_limit(request.path_info)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
+        if not request.path_info.startswith(API_PREFIX):
+            if length > settings.PAGE_MAX_BODY_BYTES:
+                return HttpResponse(_("The request is too large."), status=413, content_type="text/plain")
+            return self.get_response(request)
+        limit = body_limit(request.path_info)
         if length > limit:
             return too_large(limit)
         client = bearer_client(request) if "HTTP_AUTHORIZATION" in request.META else None

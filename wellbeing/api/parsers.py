@@ -36,7 +36,8 @@ def nesting_depth(value, *, stop_after: int = MAX_DEPTH) -> int:
         deepest = max(deepest, depth)
         if deepest > stop_after:
             break
-        stack.extend((child, depth + 1) for child in children)
+        # Scalars add no depth: only containers go on the stack (a sync body holds ~100,000 scalars).
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
 
 

@@ -12,6 +12,7 @@ record far faster, and report each record apart instead of refusing the batch.
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -234,6 +235,43 @@ class ChangesView(APIView):
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"Lines per page, 1 to {MAX_LIMIT} (default 500)."),
         ],
         responses={200: ChangesPageSerializer, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "A page",
+                value={
+                    "results": [
+                        {
+                            "cursor": "YzE6NzQxOjEwMjQ",
+                            "stream": "people",
+                            "type": "person",
+                            "key": "HR-000123",
+                            "op": "upsert",
+                            "data": {
+                                "external_id": "HR-000123",
+                                "full_name": "王静",
+                                "unit": "QX-TOWN-01",
+                                "manager": "HR-000045",
+                                "status": "active",
+                                "updated_at": "2026-11-01T09:30:00+08:00",
+                            },
+                            "changed_at": "2026-11-01T09:30:00+08:00",
+                        },
+                        {
+                            "cursor": "YzE6NzQ1OjEwMzA",
+                            "stream": "people",
+                            "type": "person",
+                            "key": "HR-000077",
+                            "op": "tombstone",
+                            "data": {"external_id": "HR-000077", "status": "left", "left_on": "2026-10-31"},
+                            "changed_at": "2026-11-01T10:02:00+08:00",
+                        },
+                    ],
+                    "next_cursor": "YzE6NzQ1OjEwMzA",
+                    "has_more": False,
+                },
+                response_only=True,
+            )
+        ],
     )
     def get(self, request):
         raw = request.query_params.get("streams")
@@ -264,7 +302,7 @@ class ChangesView(APIView):
                         "key": line.key,
                         "op": line.op,
                         "data": line.data,
-                        "changed_at": line.created_at.isoformat(),
+                        "changed_at": timezone.localtime(line.created_at).isoformat(),
                     }
                     for line in page.lines
                 ],

@@ -28,6 +28,7 @@ class ApiClientRateThrottle(SimpleRateThrottle):
         client = user.api_client
         self.num_requests = client.rate_limit or settings.API_CLIENT_RATE_PER_MINUTE
         self.duration = 60
+        self.rate = f"{self.num_requests}/min"  # DRF lets everything through while ``rate`` is None
         return super().allow_request(request, view)
 
     def get_cache_key(self, request, view):

@@ -137,6 +137,10 @@ class OrgUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             **NOT_FOUND,
             **PRECONDITION,
         },
+        examples=[
+            OpenApiExample("Rename a town", value={"name": "城关镇", "kind": "town", "parent": "C"}, request_only=True),
+            OpenApiExample("The unit", value=UNIT_EXAMPLE, response_only=True),
+        ],
     )
     def update(self, request, pk=None):
         return self._write(request, partial=False)
@@ -147,6 +151,10 @@ class OrgUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=OrgUnitRecordSerializer(partial=True),
         parameters=[ETAG_HEADER],
         responses={200: OrgUnitSerializer, **ERRORS, **NOT_FOUND, **PRECONDITION},
+        examples=[
+            OpenApiExample("Take a unit out of use", value={"is_active": False}, request_only=True),
+            OpenApiExample("The unit", value=UNIT_EXAMPLE, response_only=True),
+        ],
     )
     def partial_update(self, request, pk=None):
         return self._write(request, partial=True)
@@ -227,6 +235,21 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             **ERRORS,
             **PRECONDITION,
         },
+        examples=[
+            OpenApiExample(
+                "A staff member's record",
+                value={
+                    "external_id": "HR-000123",
+                    "full_name": "王静",
+                    "unit": "QX-TOWN-01",
+                    "manager": "HR-000045",
+                    "position": "科员",
+                    "phone": "13800000000",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("The person", value=PERSON_EXAMPLE, response_only=True),
+        ],
     )
     def update(self, request, external_id=None):
         person, created = sync.person_put(

@@ -1,10 +1,12 @@
+from functools import lru_cache
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 from treebeard.mp_tree import MP_Node
 
 from wellbeing.models.base import TimeStampedModel
@@ -67,10 +69,14 @@ WORK_USER_ID_VALIDATOR = RegexValidator(
 )
 
 
+@lru_cache(maxsize=50_000)
 def name_to_pinyin(name: str) -> str:
-    """'王静' -> 'wj wangjing': people can be found by their initials or the full pinyin."""
-    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
-    full = "".join(lazy_pinyin(name, errors="ignore")).lower()
+    """'王静' -> 'wj wangjing': people can be found by their initials or the full pinyin. One
+    conversion per name (the initials are the syllables' first letters), cached: the HR sync converts
+    thousands of names a call, and names repeat."""
+    syllables = lazy_pinyin(name, errors="ignore")
+    initials = "".join(s[:1] for s in syllables).lower()
+    full = "".join(syllables).lower()
     return f"{initials} {full}".strip()[:400]
 
 

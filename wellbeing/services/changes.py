@@ -9,10 +9,13 @@ order (wellbeing/selectors_changes.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
+from wellbeing import bulk
 from wellbeing.models import ChangeEntry
 
 Stream = ChangeEntry.Stream
@@ -33,12 +36,20 @@ def record_many(lines: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> i
     lines = list(lines)
     if not lines:
         return 0
+    # The transaction id and the lines in one transaction, even when the caller runs in autocommit
+    # (a shell's save()): a line must carry the id of the transaction that commits it.
+    with transaction.atomic():
+        return _insert(lines)
+
+
+def _insert(lines) -> int:
     txid = current_txid()
-    ChangeEntry.objects.bulk_create(
-        [ChangeEntry(txid=txid, stream=s, type=t, key=k, op=o, data=d) for s, t, k, o, d in lines],
-        batch_size=2000,
+    now = timezone.now()
+    return bulk.copy_insert(
+        ChangeEntry,
+        ("txid", "stream", "type", "key", "op", "data", "created_at"),
+        ((txid, s, t, k, o, d, now) for s, t, k, o, d in lines),
     )
-    return len(lines)
 
 
 def record(*, stream: str, type: str, key: str, data: dict[str, Any], op: str = Op.UPSERT) -> None:
@@ -46,10 +57,16 @@ def record(*, stream: str, type: str, key: str, data: dict[str, Any], op: str = 
 
 
 # --- What the feed shows of people and units (the same shape the sync endpoints take) ---------------
+# (wellbeing/migrations/0020_change_feed_backfill.py writes the same shape for the rows that existed.)
 
 
 def _iso(value):
-    return value.isoformat() if value is not None else None
+    """Dates as YYYY-MM-DD; date-times in the organisation's zone, as the rest of the API shows them."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat()
+    return value.isoformat()
 
 
 def person_data(person, *, unit_code: str, manager_external_id: str | None) -> dict[str, Any]:

@@ -265,6 +265,21 @@ def api_client_revoke(*, actor, client: ApiClient) -> ApiClient:
 
 
 @transaction.atomic
+def api_client_set_rate_limit(*, actor, client: ApiClient, rate_limit: int | None) -> ApiClient:
+    """A client's own requests per minute (None: the default, API_CLIENT_RATE_PER_MINUTE)."""
+    if rate_limit is not None and not 1 <= rate_limit <= 1_000_000:
+        raise ValidationError({"rate_limit": [_("Give 1 to 1,000,000 requests per minute, or leave it empty.")]})
+    old = ApiClient.objects.filter(pk=client.pk).values_list("rate_limit", flat=True).first()
+    if old != rate_limit:
+        ApiClient.objects.filter(pk=client.pk).update(rate_limit=rate_limit, updated_at=timezone.now())
+        audit_record(
+            actor=actor, action=AuditEvent.Action.UPDATE, target=client, changes={"rate_limit": [old, rate_limit]}
+        )
+    client.rate_limit = rate_limit
+    return client
+
+
+@transaction.atomic
 def api_client_rotate(*, actor, client: ApiClient, grace_hours: int | None = None) -> tuple[ApiClient, str]:
     """Give a client a new token and keep the current one valid for ``grace_hours`` (default
     ``API_TOKEN_ROTATION_GRACE_HOURS``), so the HR system can switch without downtime. A token from

@@ -21,24 +21,64 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wellbeing.audit import audit_records
-from wellbeing.models import AuditEvent, ChangeEntry, OrgUnit, Person, SyncRunPart
+from wellbeing import bulk, etags
+from wellbeing.audit import audit_record, audit_records
+from wellbeing.models import AuditEvent, ChangeEntry, IdempotencyKey, OrgUnit, Person, SyncRunPart
 from wellbeing.models.org import WORK_USER_ID_VALIDATOR, name_to_pinyin
 from wellbeing.services import changes
-from wellbeing.services.people import org_unit_create, org_unit_update, person_update
+from wellbeing.services.people import org_unit_create, org_unit_update, person_create, person_update
 
 Stream = ChangeEntry.Stream
 
 #: Fields the feed and the people API show that a record may carry back unchanged (they are ignored).
 READ_ONLY = frozenset({"updated_at", "created_at", "unit_code", "unit_name"})
+#: The columns of a new person written by the bulk path, and their values when a record leaves one out.
+PERSON_COLUMNS = (
+    "external_id",
+    "full_name",
+    "name_pinyin",
+    "gender",
+    "date_of_birth",
+    "work_start_date",
+    "hire_date",
+    "unit_id",
+    "position",
+    "status",
+    "left_on",
+    "email",
+    "phone",
+    "manager_id",
+    "user_id",
+    "wecom_user_id",
+    "dingtalk_user_id",
+    "created_at",
+    "updated_at",
+)
+NEW_PERSON = {
+    "gender": Person.Gender.UNSPECIFIED.value,
+    "date_of_birth": None,
+    "work_start_date": None,
+    "hire_date": None,
+    "position": "",
+    "status": Person.Status.ACTIVE.value,
+    "left_on": None,
+    "email": "",
+    "phone": "",
+    "manager_id": None,
+    "user_id": None,
+    "wecom_user_id": "",
+    "dingtalk_user_id": "",
+}
 PERSON_TEXT = {"full_name": 100, "position": 120, "phone": 32}
 PERSON_DATES = ("date_of_birth", "work_start_date", "hire_date", "left_on")
 PERSON_FIELDS = (
@@ -78,7 +118,9 @@ class SyncResult:
         return answer
 
     def error(self, index: int, key: Any, errors: dict[str, list[str]]) -> None:
-        self.errors.append({"index": index, "external_id": key if isinstance(key, str) else None, "errors": errors})
+        # The key as sent (even a bad one, to find the record by), unless it is not text the answer can carry.
+        echo = key if isinstance(key, str) and _encodable(key) else None
+        self.errors.append({"index": index, "external_id": echo, "errors": errors})
 
 
 class RecordErrors(Exception):
@@ -102,15 +144,37 @@ def _text(value, name: str, limit: int, errors: dict, *, required: bool = False)
         errors[name] = [_("At most %(n)d characters.") % {"n": limit}]
     elif "\x00" in value:
         errors[name] = [_("Null characters are not allowed.")]
+    elif not _encodable(value):
+        errors[name] = [_("Surrogate characters are not allowed.")]
     return value
+
+
+def _encodable(value: str) -> bool:
+    """Text the database can store: no lone UTF-16 surrogates (JSON lets "\\ud800" through)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def valid_key(value) -> bool:
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and len(value) <= KEY_MAX
+        and "\x00" not in value
+        and value == value.strip()
+        and _encodable(value)
+    )
 
 
 def _key(value, name: str, errors: dict) -> str | None:
     if not isinstance(value, str) or not value.strip():
         errors[name] = [_("Give the record's key (a non-empty string).")]
         return None
-    if len(value) > KEY_MAX or "\x00" in value or value != value.strip():
-        errors[name] = [_("A key is at most 64 characters, without surrounding spaces or null characters.")]
+    if not valid_key(value):
+        errors[name] = [_("A key is at most 64 characters, without surrounding spaces, null or surrogate characters.")]
         return None
     return value
 
@@ -132,8 +196,14 @@ def _date(value, name: str, errors: dict) -> date | None:
     return parsed
 
 
+_CHOICE_VALUES: dict[type, frozenset] = {}
+
+
 def _choice(value, name: str, choices, errors: dict) -> str:
-    if value not in choices.values:
+    allowed = _CHOICE_VALUES.get(choices)
+    if allowed is None:
+        allowed = _CHOICE_VALUES[choices] = frozenset(choices.values)
+    if not isinstance(value, str) or value not in allowed:
         errors[name] = [_("Give one of: %(choices)s.") % {"choices": ", ".join(choices.values)}]
     return value
 
@@ -141,12 +211,10 @@ def _choice(value, name: str, choices, errors: dict) -> str:
 def _unknown(record: dict, allowed: set[str], errors: dict) -> None:
     for name in record:
         if name not in allowed and name not in READ_ONLY:
-            errors[str(name)[:64]] = [_("Unknown field.")]
+            errors[str(name)[:64].encode("utf-8", "backslashreplace").decode("utf-8")] = [_("Unknown field.")]
 
 
 def _check_body(records, full, run) -> None:
-    from django.conf import settings
-
     errors: dict[str, list[str]] = {}
     if not isinstance(records, list):
         errors["records"] = [_("Give a list of records.")]
@@ -157,13 +225,22 @@ def _check_body(records, full, run) -> None:
         ]
     if not isinstance(full, bool):
         errors["full"] = [_("Give true or false.")]
-    if run is not None and (not isinstance(run, str) or not 1 <= len(run) <= 64 or "\x00" in run):
+    if run is not None and not valid_key(run):
         errors["run"] = [_("Give the run's id: 1 to 64 characters, or null.")]
     if errors:
         raise ValidationError(errors)
 
 
 # --- People --------------------------------------------------------------------------------------------
+
+
+class UnitKeys(dict):
+    """Unit code -> id, knowing the ids too: a person's ``unit`` is a unit's code, or its id as the
+    people API shows it (so a record read with GET can be sent back)."""
+
+    def __init__(self, pairs):
+        super().__init__(pairs)
+        self.ids = set(self.values())
 
 
 @dataclass
@@ -211,8 +288,14 @@ def _person_record(index: int, raw, units: dict[str, int]) -> PersonRecord:
     for name in PERSON_DATES:
         if name in raw:
             values[name] = _date(raw[name], name, errors)
+    if values.get("left_on", 0) is None:
+        # No leaving date: the status decides (today for someone leaving now, none for someone back);
+        # someone who left already keeps the date they left on.
+        del values["left_on"]
     unit_code = raw.get("unit")
-    if not isinstance(unit_code, str) or unit_code not in units:
+    if isinstance(unit_code, int) and not isinstance(unit_code, bool) and unit_code in units.ids:
+        values["unit_id"] = unit_code  # the unit's id, as GET /api/v1/people/ shows it
+    elif not isinstance(unit_code, str) or unit_code not in units:
         errors["unit"] = [_("Give the code of an existing org unit (as GET /api/v1/org-units/ shows it).")]
     else:
         values["unit_id"] = units[unit_code]
@@ -233,29 +316,61 @@ def _person_record(index: int, raw, units: dict[str, int]) -> PersonRecord:
 
 
 def _run_keys(client, stream: str, run: str | None, keys: list[str], full: bool) -> set[str] | None:
-    """Record this call's keys under its run; on the closing call, the keys of the whole run."""
+    """Record this call's keys under its run; on the closing call, the keys of the whole run. A run
+    whose first call is older than SYNC_RUN_HOURS is refused (its parts may be gone): start again."""
     if run is None:
         return set(keys) if full else None
+    parts = SyncRunPart.objects.filter(client=client, stream=stream, run=run)
+    first = parts.order_by("created_at").values_list("created_at", flat=True).first()
+    if first is not None and first < timezone.now() - timedelta(hours=settings.SYNC_RUN_HOURS):
+        raise ValidationError(
+            {
+                "run": [
+                    _(
+                        "This run started over %(h)d hours ago and has expired: "
+                        "start the full sync again with a new run."
+                    )
+                    % {"h": settings.SYNC_RUN_HOURS}
+                ]
+            }
+        )
     SyncRunPart.objects.create(client=client, stream=stream, run=run, keys=keys)
     if not full:
         return None
     seen: set[str] = set()
-    parts = SyncRunPart.objects.filter(client=client, stream=stream, run=run)
     for part_keys in parts.values_list("keys", flat=True):
         seen.update(part_keys)
     parts.delete()
     return seen
 
 
+#: SQLSTATEs worth applying a call again for: a unique key another call took a moment earlier, a
+#: deadlock, a serialization failure.
+RETRY_STATES = frozenset({"23505", "40P01", "40001"})
+
+
+def _retryable(exc: Exception) -> bool:
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in RETRY_STATES:
+        return True
+    return connection.vendor == "sqlite" and "UNIQUE constraint" in str(exc)
+
+
 def _atomic_retrying(apply):
-    """Apply a call in one transaction; a unique key another call took a moment earlier is a retry."""
+    """Apply a call in one transaction, again (up to three times) when another call got in the way.
+    Any other refusal of the database is this call's error (400), never a half-applied batch."""
     for attempt in range(3):
         try:
             with transaction.atomic():
                 return apply()
-        except IntegrityError:
-            if attempt == 2:
+        except (IntegrityError, OperationalError) as exc:
+            if _retryable(exc) and attempt < 2:
+                continue
+            if isinstance(exc, OperationalError) and not _retryable(exc):
                 raise
+            raise ValidationError(
+                {"records": [_("The database refused this batch; nothing was applied. Send it again.")]}
+            ) from exc
     raise AssertionError("unreachable")
 
 
@@ -268,7 +383,10 @@ def sync_people(*, actor, records, full: bool = False, run: str | None = None, c
 
 def _sync_people(actor, records: list, full: bool, run: str | None, client) -> SyncResult:
     result = SyncResult()
-    units = dict(OrgUnit.objects.values_list("code", "id"))
+    # Present in this call: every record whose key could be read, valid or not - a full sync must not
+    # mark someone left because HR sent their record with a bad e-mail address.
+    present = [r["external_id"] for r in records if isinstance(r, dict) and valid_key(r.get("external_id"))]
+    units = UnitKeys(OrgUnit.objects.values_list("code", "id"))
     unit_codes = {pk: code for code, pk in units.items()}
     parsed: dict[str, PersonRecord] = {}
     for index, raw in enumerate(records):
@@ -284,12 +402,13 @@ def _sync_people(actor, records: list, full: bool, run: str | None, client) -> S
         parsed[record.external_id] = record
 
     keys = list(parsed)
-    existing = {p.external_id: p for p in Person.objects.filter(external_id__in=keys)}
+    # The people of this call as plain rows (a model object is built only for those that change).
+    existing = {row["external_id"]: row for row in Person.objects.filter(external_id__in=keys).order_by().values()}
     manager_keys = {r.manager_key for r in parsed.values() if r.manager_key}
     known_managers = dict(
-        Person.objects.filter(external_id__in=manager_keys - set(parsed)).values_list("external_id", "id")
+        Person.objects.filter(external_id__in=manager_keys - set(parsed)).order_by().values_list("external_id", "id")
     )
-    known_managers.update({k: p.pk for k, p in existing.items()})
+    known_managers.update({k: row["id"] for k, row in existing.items()})
     # Work ids must stay unique: against the database and within the batch.
     _check_work_ids(parsed, existing, result)
 
@@ -310,30 +429,31 @@ def _sync_people(actor, records: list, full: bool, run: str | None, client) -> S
 
     now = timezone.now()
     today = timezone.localdate()
-    creates: list[tuple[PersonRecord, Person]] = []
+    creates: list[tuple[PersonRecord, SimpleNamespace]] = []
     bulk_updates: list[tuple[PersonRecord, Person, dict[str, list]]] = []
-    slow_updates: list[tuple[PersonRecord, Person]] = []
+    slow_updates: list[tuple[PersonRecord, int]] = []
     for key, record in parsed.items():
-        person = existing.get(key)
+        row = existing.get(key)
         values = record.values
-        if person is None:
-            new = Person(external_id=key, **{k: v for k, v in values.items() if k != "manager"})
+        if row is None:
+            new = SimpleNamespace(**NEW_PERSON, external_id=key, created_at=now, updated_at=now)
+            for name, value in values.items():
+                setattr(new, name, value)
             if new.status == Person.Status.LEFT and new.left_on is None:
                 new.left_on = today
             if record.manager_key and record.manager_key in known_managers:
                 new.manager_id = known_managers[record.manager_key]
             new.name_pinyin = name_to_pinyin(new.full_name)
-            new.created_at = new.updated_at = now
             creates.append((record, new))
             continue
         diffs = {}
         for name, value in values.items():
-            old = getattr(person, name)
+            old = row[name]
             if old != value:
                 diffs[name] = [old, value]
         if record.manager_given:
             wanted = record.manager_key
-            current = person.manager_id
+            current = row["manager_id"]
             if wanted is None and current is not None:
                 diffs["manager"] = [current, None]
             elif wanted is not None and wanted in known_managers and known_managers[wanted] != current:
@@ -343,22 +463,41 @@ def _sync_people(actor, records: list, full: bool, run: str | None, client) -> S
         if not diffs:
             result.unchanged += 1
             continue
+        birth = values.get("date_of_birth", row["date_of_birth"])
+        start = values.get("work_start_date", row["work_start_date"])
+        if birth and start and start <= birth:
+            result.error(
+                record.index, key, {"work_start_date": [_("The work start date must come after the date of birth.")]}
+            )
+            continue
         if {"status", "unit_id", "manager"} & set(diffs):
-            slow_updates.append((record, person))
+            slow_updates.append((record, row["id"]))
         else:
-            bulk_updates.append((record, person, diffs))
+            bulk_updates.append((record, Person(**row), diffs))
+
+    # Lock the people this call changes, in id order: two calls naming the same people in another order
+    # wait for each other instead of deadlocking.
+    changing = sorted([p.pk for _r, p, _d in bulk_updates] + [pk for _r, pk in slow_updates])
+    if changing and connection.vendor == "postgresql":
+        list(Person.objects.select_for_update().filter(pk__in=changing).order_by("pk").values_list("pk", flat=True))
 
     # 1. New people (their managers, when also new, are set once everyone exists).
-    Person.objects.bulk_create([p for _, p in creates], batch_size=2000)
-    created_ids = {p.external_id: p.pk for _, p in creates}
-    known_managers.update(created_ids)
+    bulk.copy_insert(Person, PERSON_COLUMNS, ([getattr(p, c) for c in PERSON_COLUMNS] for _r, p in creates))
+    if creates:
+        created_ids = dict(
+            Person.objects.filter(external_id__in=[p.external_id for _r, p in creates])
+            .order_by()
+            .values_list("external_id", "id")
+        )
+        for _r, person in creates:
+            person.pk = person.id = created_ids[person.external_id]
+        known_managers.update(created_ids)
     late_managers = []
     for record, person in creates:
         if record.manager_key and person.manager_id is None:
             person.manager_id = known_managers[record.manager_key]
             late_managers.append(person)
-    if late_managers:
-        Person.objects.bulk_update(late_managers, ["manager"], batch_size=2000)
+    bulk.unnest_update(Person, ["manager_id"], [Person(id=p.id, manager_id=p.manager_id) for p in late_managers])
     result.created = len(creates)
 
     # 2. Changes that are no part of anyone's working life: in bulk.
@@ -373,10 +512,10 @@ def _sync_people(actor, records: list, full: bool, run: str | None, client) -> S
                 fields.add("name_pinyin")
         person.updated_at = now
         to_save.append(person)
-    if to_save:
-        Person.objects.bulk_update(to_save, sorted(fields), batch_size=1000)
+    bulk.unnest_update(Person, sorted(fields), to_save)
     # 3. Leaving, moving, a new manager, coming back: through the lifecycle service, one by one.
-    for record, person in slow_updates:
+    slow_done = 0
+    for record, person_id in slow_updates:
         values = {k: v for k, v in record.values.items() if k != "unit_id"}
         if "unit_id" in record.values:
             values["unit"] = OrgUnit.objects.get(pk=record.values["unit_id"])
@@ -384,30 +523,49 @@ def _sync_people(actor, records: list, full: bool, run: str | None, client) -> S
             values["manager"] = (
                 Person.objects.get(pk=known_managers[record.manager_key]) if record.manager_key else None
             )
-        person_update(actor=actor, person=person, **values)
-    result.updated = len(bulk_updates) + len(slow_updates)
+        try:
+            with transaction.atomic():  # a savepoint: one record's refusal leaves the others applied
+                person_update(actor=actor, person=Person.objects.get(pk=person_id), **values)
+        except ValidationError as exc:
+            result.error(record.index, record.external_id, _messages(exc))
+            continue
+        slow_done += 1
+    result.updated = len(bulk_updates) + slow_done
 
     # Audit and change feed for the bulk writes (person_update does its own).
     manager_ext = {pk: key for key, pk in known_managers.items()}
+    missing = {p.manager_id for p in [*(p for _r, p in creates), *to_save] if p.manager_id} - set(manager_ext)
+    manager_ext.update(Person.objects.filter(pk__in=missing).order_by().values_list("id", "external_id"))
     audit_records(
         actor=actor,
         action=AuditEvent.Action.CREATE,
-        rows=[(p, {"external_id": [None, p.external_id], "full_name": [None, p.full_name]}) for _, p in creates],
+        model=Person,
+        rows=[
+            (p.id, _label(p), p.id, {"external_id": [None, p.external_id], "full_name": [None, p.full_name]})
+            for _r, p in creates
+        ],
     )
     audit_records(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
-        rows=[(p, _audit_diff(diffs)) for _, p, diffs in bulk_updates],
+        model=Person,
+        rows=[(p.id, _label(p), p.id, _audit_diff(diffs)) for _r, p, diffs in bulk_updates],
     )
     changes.record_many(
         changes.person_line(p, unit_code=unit_codes[p.unit_id], manager_external_id=manager_ext.get(p.manager_id))
-        for p in [*(p for _, p in creates), *to_save]
+        for p in [*(p for _r, p in creates), *to_save]
     )
 
-    seen = _run_keys(client, Stream.PEOPLE, run, keys, full) if (full or run) else None
+    seen = _run_keys(client, Stream.PEOPLE, run, present, full) if (full or run) else None
     if full and seen is not None:
         result.marked_left = _mark_missing_left(actor, seen)
     return result
+
+
+def _messages(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {("record" if k == "__all__" else k): [str(m) for m in v] for k, v in exc.message_dict.items()}
+    return {"record": [str(m) for m in exc.messages]}
 
 
 def _audit_diff(diffs: dict[str, list]) -> dict[str, list]:
@@ -421,22 +579,35 @@ def _audit_diff(diffs: dict[str, list]) -> dict[str, list]:
     return out
 
 
-def _check_work_ids(parsed: dict[str, PersonRecord], existing: dict[str, Person], result: SyncResult) -> None:
+def _label(person) -> str:
+    return f"{person.full_name} ({person.external_id})"[:200]  # as str(Person)
+
+
+def _check_work_ids(parsed: dict[str, PersonRecord], existing: dict[str, dict], result: SyncResult) -> None:
+    """A work id a record gives or changes must be nobody else's (in the database or the batch)."""
     for name in ("wecom_user_id", "dingtalk_user_id"):
         wanted: dict[str, list[str]] = {}
+        kept: dict[str, str] = {}
         for key, record in parsed.items():
             value = record.values.get(name)
-            if value:
-                wanted.setdefault(value, []).append(key)
+            if not value:
+                continue
+            row = existing.get(key)
+            if row is not None and row[name] == value:
+                kept[value] = key  # already theirs: nothing to check, but others in the batch may not take it
+                continue
+            wanted.setdefault(value, []).append(key)
         if not wanted:
             continue
-        holders = dict(Person.objects.filter(**{f"{name}__in": list(wanted)}).values_list(name, "external_id"))
+        holders = dict(
+            Person.objects.filter(**{f"{name}__in": list(wanted)}).order_by().values_list(name, "external_id")
+        )
         for value, keys in wanted.items():
-            holder = holders.get(value)
+            holder = holders.get(value, kept.get(value))
             clash = len(keys) > 1 or (holder is not None and holder != keys[0])
             if not clash:
                 continue
-            # The holder keeps it when it is not giving it up in this batch.
+            # The holder keeps it; handing an id to someone else takes two calls (free it, then give it).
             for key in keys:
                 if holder == key:
                     continue
@@ -446,8 +617,26 @@ def _check_work_ids(parsed: dict[str, PersonRecord], existing: dict[str, Person]
 
 
 def _mark_missing_left(actor, seen: set[str]) -> int:
+    """Mark the active people a full sync did not name as left - unless that would be more than
+    SYNC_FULL_MAX_LEFT_SHARE of everyone (a cut-off file must not end everybody's login): then the
+    whole call is refused and nothing is applied."""
+    missing = Person.objects.active().exclude(external_id__in=seen)
+    total = Person.objects.active().count()
+    count_missing = missing.count()
+    if count_missing > 10 and count_missing > total * settings.SYNC_FULL_MAX_LEFT_SHARE:
+        raise ValidationError(
+            {
+                "full": [
+                    _(
+                        "This full sync would mark %(n)d of %(total)d people as left, more than "
+                        "SYNC_FULL_MAX_LEFT_SHARE allows. Nothing was applied: check the file is complete."
+                    )
+                    % {"n": count_missing, "total": total}
+                ]
+            }
+        )
     count = 0
-    for person in Person.objects.active().exclude(external_id__in=seen).order_by("pk").iterator():
+    for person in missing.order_by("pk").iterator():
         person_update(actor=actor, person=person, status=Person.Status.LEFT)
         count += 1
     return count
@@ -466,6 +655,7 @@ class UnitRecord:
     kind: str
     parent: str | None
     is_active: bool | None
+    parent_given: bool = True
 
 
 def _unit_record(index: int, raw) -> UnitRecord:
@@ -489,7 +679,15 @@ def _unit_record(index: int, raw) -> UnitRecord:
         errors["is_active"] = [_("Give true or false.")]
     if errors:
         raise RecordErrors(errors)
-    return UnitRecord(index=index, code=code or "", name=name, kind=kind, parent=parent, is_active=is_active)
+    return UnitRecord(
+        index=index,
+        code=code or "",
+        name=name,
+        kind=kind,
+        parent=parent,
+        is_active=is_active,
+        parent_given="parent" in raw,
+    )
 
 
 def sync_org_units(*, actor, records, full: bool = False, run: str | None = None, client=None) -> SyncResult:
@@ -501,6 +699,11 @@ def sync_org_units(*, actor, records, full: bool = False, run: str | None = None
 
 def _sync_org_units(actor, records: list, full: bool, run: str | None, client) -> SyncResult:
     result = SyncResult()
+    present = [
+        r.get("code", r.get("external_id"))
+        for r in records
+        if isinstance(r, dict) and valid_key(r.get("code", r.get("external_id")))
+    ]
     parsed: dict[str, UnitRecord] = {}
     for index, raw in enumerate(records):
         try:
@@ -515,6 +718,12 @@ def _sync_org_units(actor, records: list, full: bool, run: str | None, client) -
         parsed[record.code] = record
     units = {u.code: u for u in OrgUnit.objects.all()}
     by_path = {u.path: u for u in units.values()}
+    for record in parsed.values():
+        # A unit sent without "parent" stays where it is (as a person's left-out fields keep their value).
+        if not record.parent_given and record.code in units:
+            unit = units[record.code]
+            parent = by_path.get(unit.path[: -OrgUnit.steplen]) if unit.depth > 1 else None
+            record.parent = parent.code if parent else None
 
     # Parents: known, or a valid record of this batch; no cycles.
     def parent_code_of(code: str) -> str | None:
@@ -590,7 +799,7 @@ def _sync_org_units(actor, records: list, full: bool, run: str | None, client) -
     for code in list(parsed):
         apply(code)
 
-    seen = _run_keys(client, Stream.ORG_UNITS, run, list(parsed), full) if (full or run) else None
+    seen = _run_keys(client, Stream.ORG_UNITS, run, present, full) if (full or run) else None
     if full and seen is not None:
         for unit in OrgUnit.objects.filter(is_active=True).exclude(code__in=seen).order_by("path"):
             org_unit_update(actor=actor, unit=unit, is_active=False)
@@ -601,20 +810,18 @@ def _sync_org_units(actor, records: list, full: bool, run: str | None, client) -
 def org_unit_move(*, actor, unit: OrgUnit, parent: OrgUnit | None) -> OrgUnit:
     """Put a unit (and everything below it) under another parent, or at the top."""
     unit = OrgUnit.objects.get(pk=unit.pk)
-    old_parent = unit.get_parent()
+    old_parent = OrgUnit.objects.get_parent(unit)
     if parent is not None:
         parent = OrgUnit.objects.get(pk=parent.pk)
         if parent.path.startswith(unit.path):
             raise ValidationError({"parent": [_("This parent would put the unit below itself.")]})
-        unit.move(parent, pos="sorted-child")
+        OrgUnit.objects.move(unit, parent, pos="sorted-child")
     else:
-        root = OrgUnit.get_first_root_node()
-        unit.move(root, pos="sorted-sibling")
+        root = OrgUnit.objects.get_first_root_node()
+        OrgUnit.objects.move(unit, root, pos="sorted-sibling")
     unit = OrgUnit.objects.get(pk=unit.pk)
     OrgUnit.objects.filter(pk=unit.pk).update(updated_at=timezone.now())
     unit.refresh_from_db()
-    from wellbeing.audit import audit_record
-
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
@@ -627,11 +834,15 @@ def org_unit_move(*, actor, unit: OrgUnit, parent: OrgUnit | None) -> OrgUnit:
 
 def purge_expired(now=None) -> int:
     """Drop idempotency keys past their time and runs of a full sync never closed (a daily task)."""
-    from wellbeing.models import IdempotencyKey
-
     now = now or timezone.now()
     keys, _ = IdempotencyKey.objects.filter(expires_at__lte=now).delete()
-    runs, _ = SyncRunPart.objects.filter(created_at__lte=now - timedelta(days=1)).delete()
+    # A run is refused once its first call is SYNC_RUN_HOURS old; its parts go a day after that.
+    cutoff = now - timedelta(hours=settings.SYNC_RUN_HOURS + 24)
+    stale = SyncRunPart.objects.filter(created_at__lte=cutoff).values_list("client_id", "stream", "run").distinct()
+    runs = 0
+    for client_id, stream, run in list(stale):
+        deleted, _ = SyncRunPart.objects.filter(client_id=client_id, stream=stream, run=run).delete()
+        runs += deleted
     return keys + runs
 
 
@@ -644,10 +855,19 @@ def _record_errors(exc: RecordErrors) -> ValidationError:
 
 def person_put(*, actor, external_id: str, raw, if_match: str | None = None, partial: bool = False):
     """Create or change one person from an HR record (PUT: the bulk endpoint's record; PATCH: only the
-    fields given). ``If-Match`` is checked on the locked row. Returns ``(person, created)``."""
-    from wellbeing import etags
-    from wellbeing.services.people import person_create
+    fields given). ``If-Match`` is checked on the locked row. Returns ``(person, created)``. Two PUTs
+    creating the same new person at once: the second finds the first's row and applies as a change."""
+    try:
+        return _person_put(actor, external_id, raw, if_match, partial)
+    except _CreatedMeanwhile:
+        return _person_put(actor, external_id, raw, if_match, partial)
 
+
+class _CreatedMeanwhile(Exception):
+    pass
+
+
+def _person_put(actor, external_id: str, raw, if_match: str | None, partial: bool):
     if not isinstance(raw, dict):
         raise ValidationError({"record": [_("Give an object.")]})
     if "external_id" in raw and raw["external_id"] != external_id:
@@ -660,7 +880,7 @@ def person_put(*, actor, external_id: str, raw, if_match: str | None = None, par
                 raise Person.DoesNotExist
             current = _current_record(person)
             raw = {**current, **raw}
-        units = dict(OrgUnit.objects.values_list("code", "id"))
+        units = UnitKeys(OrgUnit.objects.values_list("code", "id"))
         try:
             record = _person_record(0, {**raw, "external_id": external_id}, units)
         except RecordErrors as exc:
@@ -692,9 +912,11 @@ def person_put(*, actor, external_id: str, raw, if_match: str | None = None, par
                 if values.get(name)
                 and Person.objects.exclude(external_id=external_id).filter(**{name: values[name]}).exists()
             }
-            if not taken:
-                raise
-            raise ValidationError(taken) from None
+            if taken:
+                raise ValidationError(taken) from None
+            if person is None and Person.objects.filter(external_id=external_id).exists():
+                raise _CreatedMeanwhile from None
+            raise
 
 
 def _current_record(person: Person) -> dict[str, Any]:
@@ -711,17 +933,15 @@ def _current_record(person: Person) -> dict[str, Any]:
 
 def org_unit_put(*, actor, unit: OrgUnit, raw, if_match: str | None = None, partial: bool = False) -> OrgUnit:
     """Change one unit (name, kind, in use, parent by code). ``If-Match`` is checked on the locked row."""
-    from wellbeing import etags
-
     if not isinstance(raw, dict):
         raise ValidationError({"record": [_("Give an object.")]})
     with transaction.atomic():
         unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
         etags.check(if_match, unit)
-        parent = unit.get_parent()
+        parent = OrgUnit.objects.get_parent(unit)
         current = {"code": unit.code, "name": unit.name, "kind": unit.kind, "is_active": unit.is_active}
         current["parent"] = parent.code if parent else None
-        merged = {**current, **raw} if partial else {"code": unit.code, **raw}
+        merged = {**current, **raw} if partial else {"code": unit.code, "parent": current["parent"], **raw}
         try:
             record = _unit_record(0, merged)
         except RecordErrors as exc:
