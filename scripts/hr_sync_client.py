@@ -454,8 +454,8 @@ def parser() -> argparse.ArgumentParser:
         description=(
             "Send the org units, then the people, in calls of at most --batch-size records under one run\n"
             'id. The last call of each stream says "full": true: people missing from the file are marked\n'
-            "left and units missing from it are taken out of use (never deleted). A person or unit whose\n"
-            "record has an error counts as missing too: check the errors, or use --no-full.\n"
+            "left and units missing from it are taken out of use (never deleted). A record with an error\n"
+            "still counts as present; a sync that would mark over 20 percent of people left is refused.\n"
             "Prints created / updated / unchanged and each record error with its CSV line."
         ),
         epilog=EPILOG,

@@ -16,7 +16,7 @@ import time_machine
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.models import Max
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -175,6 +175,32 @@ def test_a_server_error_is_not_kept_so_the_client_can_retry_with_the_same_key(or
     assert retry.status_code == 200 and not retry.has_header("Idempotent-Replayed")
     assert retry.json()["created"] == 1
     assert IdempotencyKey.objects.get(key="k-500").state == IdempotencyKey.State.DONE
+
+
+def test_a_batch_that_keeps_losing_races_is_a_503_to_send_again_with_the_same_key(org, hr, monkeypatch):
+    # A unique key another call takes each time (three tries): not the client's fault, so not a 400.
+    class UniqueViolation(Exception):
+        sqlstate = "23505"
+
+    real = sync_service._sync_people
+    tries = []
+
+    def races(*args):
+        tries.append(1)
+        if len(tries) <= 3:
+            raise IntegrityError("duplicate key value") from UniqueViolation()
+        return real(*args)
+
+    monkeypatch.setattr(sync_service, "_sync_people", races)
+    response = post(hr, [rec("HR-1")], key="k-busy")
+    assert_error(response, 503)
+    assert response["Retry-After"] == "2"
+    assert len(tries) == 3
+    assert not IdempotencyKey.objects.filter(key="k-busy").exists()  # released: the same key works
+    assert not Person.objects.filter(external_id="HR-1").exists()
+
+    retry = post(hr, [rec("HR-1")], key="k-busy")
+    assert retry.status_code == 200 and retry.json()["created"] == 1
 
 
 def test_the_same_key_while_the_first_request_runs_is_a_409(org, hr, monkeypatch):

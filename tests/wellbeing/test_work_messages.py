@@ -498,9 +498,11 @@ def test_an_id_taken_at_the_same_moment_is_a_field_error_too(org, monkeypatch):
     assert refused.value.message_dict == {"wecom_user_id": ["Another person already has this user ID."]}
 
 
-def test_put_is_not_offered(org, as_principal):
+def test_put_takes_the_whole_hr_record(org, as_principal):
+    # PUT is the HR sync's single-record write (issue 12): the record's name and unit are required.
     response = writer_client().put(person_url(org.people["colleague"]), {"wecom_user_id": "x"}, format="json")
-    assert response.status_code == 405
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) >= {"full_name", "unit"}
 
 
 def test_an_hr_officer_sets_the_ids_on_the_person_page(org, as_principal):

@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from wellbeing import etags
+from wellbeing.services import sync
 
 
 def _flatten(detail) -> dict[str, list[str]]:
@@ -46,6 +47,14 @@ def _flatten(detail) -> dict[str, list[str]]:
     return out
 
 
+class Busy(exceptions.APIException):
+    """503: a batch kept meeting other calls' writes; send the same request again in a moment."""
+
+    status_code = 503
+    default_detail = _lazy("Other changes kept getting in the way of this batch; nothing was applied. Send it again.")
+    default_code = "busy"
+
+
 class PreconditionFailed(exceptions.APIException):
     """412: ``If-Match`` named a version of the record that is no longer current."""
 
@@ -65,6 +74,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, etags.PreconditionFailed):
         exc = PreconditionFailed()
+    elif isinstance(exc, sync.Busy):
+        exc = Busy()
     elif isinstance(exc, DjangoPermissionDenied):
         # A service's refusal says why ("Only the person's supervisor can decide ..."); a bare one
         # gets DRF's generic message.
@@ -73,6 +84,8 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, Busy):
+        response["Retry-After"] = "2"
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         message = _("The request was not valid; see the field errors.")

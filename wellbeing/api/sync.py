@@ -49,7 +49,10 @@ class OrgUnitRecordSerializer(serializers.Serializer):
 class PersonRecordSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=64)
     full_name = serializers.CharField(max_length=100)
-    unit = serializers.CharField(max_length=64, help_text=_("The unit's code, as GET /api/v1/org-units/ shows it."))
+    unit = serializers.CharField(
+        max_length=64,
+        help_text=_("The unit's code, as GET /api/v1/org-units/ shows it (its integer id is accepted too)."),
+    )
     manager = serializers.CharField(
         max_length=64, allow_null=True, required=False, help_text=_("The manager's external ID; null for none.")
     )
@@ -61,7 +64,11 @@ class PersonRecordSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Person.Status.choices, required=False, help_text=_("left: marked left (never deleted).")
     )
-    left_on = serializers.DateField(allow_null=True, required=False)
+    left_on = serializers.DateField(
+        allow_null=True,
+        required=False,
+        help_text=_("null: the status decides (today for someone leaving now; kept for someone who left)."),
+    )
     email = serializers.CharField(max_length=254, allow_blank=True, required=False)
     phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
     wecom_user_id = serializers.CharField(max_length=64, allow_blank=True, required=False)

@@ -114,8 +114,8 @@ class SyncResult:
     deactivated: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        answer = {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "errors": self.errors}
-        return answer
+        errors = sorted(self.errors, key=lambda e: e["index"])
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "errors": errors}
 
     def error(self, index: int, key: Any, errors: dict[str, list[str]]) -> None:
         # The key as sent (even a bad one, to find the record by), unless it is not text the answer can carry.
@@ -344,6 +344,11 @@ def _run_keys(client, stream: str, run: str | None, keys: list[str], full: bool)
     return seen
 
 
+class Busy(Exception):
+    """Other calls kept getting in the way (three tries): answered 503 with Retry-After, and the
+    Idempotency-Key is released, so the client sends the same call again."""
+
+
 #: SQLSTATEs worth applying a call again for: a unique key another call took a moment earlier, a
 #: deadlock, a serialization failure.
 RETRY_STATES = frozenset({"23505", "40P01", "40001"})
@@ -366,7 +371,9 @@ def _atomic_retrying(apply):
         except (IntegrityError, OperationalError) as exc:
             if _retryable(exc) and attempt < 2:
                 continue
-            if isinstance(exc, OperationalError) and not _retryable(exc):
+            if _retryable(exc):
+                raise Busy from exc
+            if isinstance(exc, OperationalError):
                 raise
             raise ValidationError(
                 {"records": [_("The database refused this batch; nothing was applied. Send it again.")]}
@@ -833,7 +840,7 @@ def org_unit_move(*, actor, unit: OrgUnit, parent: OrgUnit | None) -> OrgUnit:
 
 
 def purge_expired(now=None) -> int:
-    """Drop idempotency keys past their time and runs of a full sync never closed (a daily task)."""
+    """Drop idempotency keys past their time and runs of a full sync past theirs (an hourly task)."""
     now = now or timezone.now()
     keys, _ = IdempotencyKey.objects.filter(expires_at__lte=now).delete()
     # A run is refused once its first call is SYNC_RUN_HOURS old; its parts go a day after that.
