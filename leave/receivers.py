@@ -47,7 +47,6 @@ FEED_FIELDS = frozenset(
         "provisional",
         "status",
         "origin",
-        "hr_external_id",
     }
 )
 
@@ -96,7 +95,8 @@ def request_data(request: LeaveRequest) -> dict[str, Any]:
         "provisional": request.provisional,
         "status": request.status,
         "origin": request.shown_origin,
-        "hr_external_id": request.hr_external_id,
+        # Not the HR system's own record id: the feed is shared by every client with leave:read, and
+        # one system's ids are not another's business.
     }
 
 

@@ -53,7 +53,6 @@ def backfill(apps, schema_editor):
                 "provisional": r.provisional,
                 "status": r.status,
                 "origin": r.origin if r.origin in SHOWN_ORIGINS else "person",
-                "hr_external_id": r.hr_external_id,
             },
         )
     for e in LeaveLedgerEntry.objects.order_by("pk").iterator(chunk_size=2000):

@@ -52,7 +52,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,7 +65,7 @@ from leave.services.requests import MAX_AHEAD_DAYS, MAX_PAST_DAYS, request_cance
 from wellbeing.audit import audit_record, diff
 from wellbeing.models import ApiClient, AuditEvent, Person
 from wellbeing.services import changes
-from wellbeing.services.sync import RecordErrors, SyncResult, valid_key
+from wellbeing.services.sync import RecordErrors, SyncResult, atomic_retrying, valid_key
 
 Status = LeaveRequest.Status
 Kind = LeaveLedgerEntry.Kind
@@ -122,7 +122,7 @@ def check_body(records, full, run) -> None:
         errors["records"] = [_("Give a list of records.")]
     elif len(records) > settings.SYNC_MAX_RECORDS:
         errors["records"] = [_("At most %(n)d records per call; split the batch.") % {"n": settings.SYNC_MAX_RECORDS}]
-    if full not in (False, None):
+    if full is not False and full is not None:
         errors["full"] = [
             _(
                 'Leave is never synced in full: send the records that are new or changed, and "status": '
@@ -284,16 +284,9 @@ def sync_leave(*, actor, client: ApiClient, records, full: bool = False, run: st
     """Record, change or withdraw leave an HR system pushed (see the module's rules). ``client`` is
     the pushing API client: the records' IDs are its own."""
     check_body(records, full, run)
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                return _sync_leave(actor, client, records)
-        except IntegrityError:
-            # A record ID another call recorded a moment earlier (for another person, so not under
-            # this call's locks): try again, it is then a change or unchanged.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    # A record ID another call recorded a moment earlier (for another person, so not under this
+    # call's locks), a deadlock: tried again (then a change or unchanged); after three tries, a 503.
+    return atomic_retrying(lambda: _sync_leave(actor, client, records))
 
 
 def _sync_leave(actor, client: ApiClient, raw_records: list) -> SyncResult:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -30,9 +31,11 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.authentication import get_authorization_header
 
 from wellbeing import policy
 from wellbeing.api.authentication import client_for_token
+from wellbeing.api.throttling import ApiClientRateThrottle
 from wellbeing.audit import audit_record
 from wellbeing.models import ApiClient, AuditEvent, IdempotencyKey
 
@@ -48,8 +51,11 @@ NOT_KEPT = frozenset({429})
 MAX_KEY_LENGTH = 255
 
 
-def error(message: str, status: int, errors: dict | None = None) -> JsonResponse:
-    return JsonResponse({"message": str(message), "errors": errors or {}}, status=status)
+def error(message: str, status: int, errors: dict | None = None, retry_after: float | None = None) -> JsonResponse:
+    response = JsonResponse({"message": str(message), "errors": errors or {}}, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(max(1, int(retry_after + 0.999)))
+    return response
 
 
 def body_limit(path: str) -> int:
@@ -63,19 +69,30 @@ def too_large(limit: int) -> JsonResponse:
 def bearer_client(request) -> ApiClient | None:
     """The active client whose token the request carries (None: no token, or not a valid one - the
     view answers 401 then)."""
-    header = request.META.get("HTTP_AUTHORIZATION", "").split()
-    if len(header) != 2 or header[0].lower() != "bearer":
+    # Split as DRF's authentication does (bytes, ASCII whitespace), so both see the same token.
+    header = get_authorization_header(request).split()
+    if len(header) != 2 or header[0].lower() != b"bearer":
         return None
-    client = client_for_token(header[1])
+    try:
+        token = header[1].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    client = client_for_token(token)
     client = client if client is not None and client.is_active else None
-    request.tanxin_bearer = (header[1], client)  # the authentication class reuses it (one lookup a call)
+    request.tanxin_bearer = (token, client)  # the authentication class reuses it (one lookup a call)
     return client
 
 
 def fingerprint(request, body: bytes) -> str:
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.path.encode(), request.META.get("QUERY_STRING", "").encode()):
-        digest.update(part + b"\0")
+    # If-Match too: a retry after a 412 with a fresh ETag is another request, not a replay.
+    for part in (
+        request.method,
+        request.path,
+        request.META.get("QUERY_STRING", ""),
+        request.META.get("HTTP_IF_MATCH", ""),
+    ):
+        digest.update(part.encode("utf-8", "backslashreplace") + b"\0")
     digest.update(body)
     return digest.hexdigest()
 
@@ -132,6 +149,11 @@ class ApiClientMiddleware:
                 )
             if existing.state == IdempotencyKey.State.RUNNING:
                 return error(_("A request with this Idempotency-Key is still being applied. Retry in a moment."), 409)
+            if set(existing.scopes) - set(client.scopes):
+                return error(_("This client no longer holds the scopes this answer was given under."), 403)
+            wait = self.throttle_wait(client)
+            if wait is not None:
+                return error(_("Request was throttled."), 429, retry_after=wait)
             return self.replay(existing)
         try:
             response = self.get_response(request)
@@ -151,6 +173,7 @@ class ApiClientMiddleware:
                     row = IdempotencyKey.objects.create(
                         client=client,
                         key=key,
+                        scopes=list(client.scopes),
                         fingerprint=digest_,
                         expires_at=now + timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS),
                     )
@@ -182,6 +205,15 @@ class ApiClientMiddleware:
         )
 
     @staticmethod
+    def throttle_wait(client: ApiClient) -> float | None:
+        """A replay counts against the client's rate limit like any call (it never reaches the view's
+        throttle): None when it may go on, else the seconds to wait."""
+        throttle = ApiClientRateThrottle()
+        if throttle.allow_request(SimpleNamespace(user=policy.ApiPrincipal(client)), None):
+            return None
+        return throttle.wait() or 1
+
+    @staticmethod
     def replay(row: IdempotencyKey) -> HttpResponse:
         response = HttpResponse(bytes(row.response_body or b""), status=row.status_code)
         for name, value in (row.response_headers or {}).items():
@@ -198,7 +230,11 @@ class ApiClientMiddleware:
                 actor=policy.ApiPrincipal(client),
                 action=AuditEvent.Action.API_CALL,
                 target=client,
-                target_label=f"{request.method} {request.path_info}"[:200],
+                # Text the database can store (a crafted path may hold NUL or lone surrogates).
+                target_label=f"{request.method} {request.path_info}"[:200]
+                .replace("\x00", "")
+                .encode("utf-8", "backslashreplace")
+                .decode("utf-8"),
                 changes={"status": response.status_code},
             )
         except Exception:  # the answer is decided already: a failed audit write is logged loudly, not a 500

@@ -114,7 +114,8 @@ class OrgUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return with_etag(Response(self.get_serializer(unit).data), unit)
 
     def _write(self, request, partial: bool):
-        unit = OrgUnit.objects.filter(pk=self.kwargs["pk"]).first() if str(self.kwargs["pk"]).isdigit() else None
+        pk = str(self.kwargs["pk"])
+        unit = OrgUnit.objects.filter(pk=int(pk)).first() if pk.isascii() and pk.isdigit() and len(pk) < 18 else None
         if unit is None:
             raise Http404
         unit = sync.org_unit_put(

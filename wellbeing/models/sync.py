@@ -31,6 +31,11 @@ class IdempotencyKey(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.BinaryField(null=True, blank=True)
     response_headers = models.JSONField(default=dict, blank=True)
+    scopes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("The client's scopes when it sent the request (a replay needs them still)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
 

@@ -28,8 +28,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from treebeard.exceptions import PathOverflow
 
 from wellbeing import bulk, etags
 from wellbeing.audit import audit_record, audit_records
@@ -361,7 +363,7 @@ def _retryable(exc: Exception) -> bool:
     return connection.vendor == "sqlite" and "UNIQUE constraint" in str(exc)
 
 
-def _atomic_retrying(apply):
+def atomic_retrying(apply):
     """Apply a call in one transaction, again (up to three times) when another call got in the way.
     Any other refusal of the database is this call's error (400), never a half-applied batch."""
     for attempt in range(3):
@@ -385,7 +387,7 @@ def sync_people(*, actor, records, full: bool = False, run: str | None = None, c
     """Create or update people by external ID (see the module's rule). ``client`` (the API client)
     keeps the run of a multi-call full sync."""
     _check_body(records, full, run)
-    return _atomic_retrying(lambda: _sync_people(actor, records, full, run, client))
+    return atomic_retrying(lambda: _sync_people(actor, records, full, run, client))
 
 
 def _sync_people(actor, records: list, full: bool, run: str | None, client) -> SyncResult:
@@ -651,6 +653,9 @@ def _mark_missing_left(actor, seen: set[str]) -> int:
 
 # --- Org units -----------------------------------------------------------------------------------------
 
+#: How deep the org tree may go: treebeard's path (255 characters, 4 a level).
+MAX_UNIT_DEPTH = 255 // OrgUnit.steplen
+
 UNIT_FIELDS = ("code", "external_id", "name", "kind", "parent", "is_active")
 
 
@@ -701,7 +706,7 @@ def sync_org_units(*, actor, records, full: bool = False, run: str | None = None
     """Create, update or move org units by code (see the module's rule). Units are never deleted: a
     full sync takes the missing ones out of use."""
     _check_body(records, full, run)
-    return _atomic_retrying(lambda: _sync_org_units(actor, records, full, run, client))
+    return atomic_retrying(lambda: _sync_org_units(actor, records, full, run, client))
 
 
 def _sync_org_units(actor, records: list, full: bool, run: str | None, client) -> SyncResult:
@@ -742,36 +747,46 @@ def _sync_org_units(actor, records: list, full: bool, run: str | None, client) -
         parent = by_path.get(unit.path[: -OrgUnit.steplen])
         return parent.code if parent else None
 
+    def final_depth(code: str) -> int | str:
+        """Where the record puts the unit (1: the top), or "cycle" / "deep"; walks at most MAX_UNIT_DEPTH."""
+        steps, cursor, seen = 1, parsed[code].parent, {code}
+        while cursor is not None:
+            if cursor in seen:
+                return "cycle"
+            if cursor not in parsed and cursor not in units:
+                return "missing"  # an invalid record of this batch
+            seen.add(cursor)
+            steps += 1
+            if steps > MAX_UNIT_DEPTH:
+                return "deep"
+            cursor = parent_code_of(cursor)  # the batch's parent, else the unit's current one
+        return steps
+
+    problems = {
+        "missing": _("No unit has this code (nor a valid record of this batch)."),
+        "cycle": _("This parent would put the unit below itself."),
+        "deep": _("This parent would put the unit more than %(n)d levels deep.") % {"n": MAX_UNIT_DEPTH},
+    }
+    depths: dict[str, int] = {}
     changed = True
     while changed:
         changed = False
+        depths.clear()
         for code, record in list(parsed.items()):
-            problem = None
             if record.parent is not None and record.parent not in parsed and record.parent not in units:
-                problem = _("No unit has this code (nor a valid record of this batch).")
+                problem = "missing"
             else:
-                seen, cursor = {code}, record.parent
-                while cursor is not None:
-                    if cursor in seen:
-                        problem = _("This parent would put the unit below itself.")
-                        break
-                    seen.add(cursor)
-                    cursor = parent_code_of(cursor)
+                depth = final_depth(code)
+                problem = depth if isinstance(depth, str) else None
+                if problem is None:
+                    depths[code] = depth
             if problem:
                 del parsed[code]
-                result.error(record.index, code, {"parent": [problem]})
+                result.error(record.index, code, {"parent": [problems[problem]]})
                 changed = True
 
-    # Apply parents first.
-    done: set[str] = set()
-
     def apply(code: str) -> None:
-        if code in done:
-            return
-        done.add(code)
         record = parsed[code]
-        if record.parent is not None and record.parent in parsed:
-            apply(record.parent)
         parent = units.get(record.parent) if record.parent is not None else None
         unit = units.get(code)
         if unit is None:
@@ -803,8 +818,16 @@ def _sync_org_units(actor, records: list, full: bool, run: str | None, client) -
         parent = OrgUnit.objects.filter(path=unit.path[: -OrgUnit.steplen]).values_list("code", flat=True).first()
         return parent
 
-    for code in list(parsed):
-        apply(code)
+    # Parents first: in the order of the depth each record puts its unit at. Each in a savepoint, so a
+    # unit the tree cannot take is that record's error.
+    for code in sorted(parsed, key=lambda c: depths[c]):
+        try:
+            with transaction.atomic():
+                apply(code)
+        except ValidationError as exc:
+            result.error(parsed[code].index, code, _messages(exc))
+        except PathOverflow:
+            result.error(parsed[code].index, code, {"parent": [problems["deep"]]})
 
     seen = _run_keys(client, Stream.ORG_UNITS, run, present, full) if (full or run) else None
     if full and seen is not None:
@@ -818,10 +841,17 @@ def org_unit_move(*, actor, unit: OrgUnit, parent: OrgUnit | None) -> OrgUnit:
     """Put a unit (and everything below it) under another parent, or at the top."""
     unit = OrgUnit.objects.get(pk=unit.pk)
     old_parent = OrgUnit.objects.get_parent(unit)
+    height = (
+        OrgUnit.objects.filter(path__startswith=unit.path).aggregate(d=Max("depth"))["d"] or unit.depth
+    ) - unit.depth
     if parent is not None:
         parent = OrgUnit.objects.get(pk=parent.pk)
         if parent.path.startswith(unit.path):
             raise ValidationError({"parent": [_("This parent would put the unit below itself.")]})
+        if parent.depth + 1 + height > MAX_UNIT_DEPTH:
+            raise ValidationError(
+                {"parent": [_("This parent would put the unit more than %(n)d levels deep.") % {"n": MAX_UNIT_DEPTH}]}
+            )
         OrgUnit.objects.move(unit, parent, pos="sorted-child")
     else:
         root = OrgUnit.objects.get_first_root_node()
@@ -875,6 +905,8 @@ class _CreatedMeanwhile(Exception):
 
 
 def _person_put(actor, external_id: str, raw, if_match: str | None, partial: bool):
+    if not valid_key(external_id):
+        raise ValidationError({"external_id": [_("Not an external ID: at most 64 characters of text.")]})
     if not isinstance(raw, dict):
         raise ValidationError({"record": [_("Give an object.")]})
     if "external_id" in raw and raw["external_id"] != external_id:
@@ -886,6 +918,8 @@ def _person_put(actor, external_id: str, raw, if_match: str | None, partial: boo
             if person is None:
                 raise Person.DoesNotExist
             current = _current_record(person)
+            if "left_on" not in raw:
+                current.pop("left_on")  # the status decides, as in the bulk sync (someone back: none)
             raw = {**current, **raw}
         units = UnitKeys(OrgUnit.objects.values_list("code", "id"))
         try:
@@ -922,6 +956,12 @@ def _person_put(actor, external_id: str, raw, if_match: str | None, partial: boo
             if taken:
                 raise ValidationError(taken) from None
             if person is None and Person.objects.filter(external_id=external_id).exists():
+                raise _CreatedMeanwhile from None
+            raise
+        except ValidationError as exc:
+            # The model's own uniqueness check saw another PUT's new person first: apply as a change.
+            created_meanwhile = hasattr(exc, "error_dict") and "external_id" in exc.error_dict
+            if person is None and created_meanwhile and Person.objects.filter(external_id=external_id).exists():
                 raise _CreatedMeanwhile from None
             raise
 
