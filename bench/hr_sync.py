@@ -61,10 +61,12 @@ import warnings
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _pgbench import drop, point_at_bench_db, setup_django  # noqa: E402
+
 DEFAULT_DB = "tanxin_bench_sync"
 TARGET = 3.0
 SYNC_PATH = "/api/v1/sync/people/"
@@ -74,43 +76,13 @@ PERSON_TABLES = ("wellbeing_person", "wellbeing_auditevent", "wellbeing_changeen
 
 
 def _point_at_bench_db() -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DEFAULT_DB}")
-    parts = urlparse(url)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("This benchmark runs on PostgreSQL: set DATABASE_URL=postgres://...")
-    name = parts.path.lstrip("/") or DEFAULT_DB
-    if name in ("postgres", "tanxin"):
-        name = DEFAULT_DB  # never the server's own database, nor the development one
-    import psycopg
-
-    admin = urlunparse(parts._replace(path="/postgres", query=""))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunparse(parts._replace(path=f"/{name}"))
-    os.environ["DATABASE_POOL"] = "false"
+    admin, name = point_at_bench_db(DEFAULT_DB)
     os.environ.setdefault("DEBUG", "false")  # as in production: no query log
     return admin, name
 
 
-def _drop(admin_url: str, name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ.setdefault("TANXIN_VAR_DIR", str(ROOT / "var" / "bench"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+_drop = drop
+_setup_django = setup_django
 
 
 # --- The data -------------------------------------------------------------------------------------

@@ -31,7 +31,6 @@ database kept by an earlier --keep run again, without seeding).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -39,10 +38,12 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _pgbench import drop, point_at_bench_db, setup_django  # noqa: E402
+
 DEFAULT_DB = "tanxin_bench_leave"
 SELECTOR_TARGET = 3.0
 YEARS = (2024, 2025, 2026)
@@ -53,43 +54,11 @@ HALF = D("0.5")
 
 
 def _point_at_bench_db(*, reuse: bool = False) -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DEFAULT_DB}")
-    parts = urlparse(url)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("This benchmark runs on PostgreSQL: set DATABASE_URL=postgres://...")
-    name = parts.path.lstrip("/") or DEFAULT_DB
-    if name in ("postgres", "tanxin"):
-        name = DEFAULT_DB  # never the server's own database, nor the development one
-    import psycopg
-
-    admin = urlunparse(parts._replace(path="/postgres", query=""))
-    if not reuse:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunparse(parts._replace(path=f"/{name}"))
-    os.environ["DATABASE_POOL"] = "false"
-    return admin, name
+    return point_at_bench_db(DEFAULT_DB, reuse=reuse)
 
 
-def _drop(admin_url: str, name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ.setdefault("TANXIN_VAR_DIR", str(ROOT / "var" / "bench"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+_drop = drop
+_setup_django = setup_django
 
 
 # --- Seeding ----------------------------------------------------------------------------------------

@@ -76,25 +76,7 @@ def _hand_on_intake(actor, user) -> None:
 # --- The change feed: every save of a person or a unit, whatever path made it ------------------------
 
 #: Person fields the feed shows: a save that touches none of them (a login linked) writes no line.
-FEED_PERSON_FIELDS = frozenset(
-    {
-        "external_id",
-        "full_name",
-        "gender",
-        "date_of_birth",
-        "work_start_date",
-        "hire_date",
-        "unit",
-        "manager",
-        "position",
-        "status",
-        "left_on",
-        "email",
-        "phone",
-        "wecom_user_id",
-        "dingtalk_user_id",
-    }
-)
+FEED_PERSON_FIELDS = frozenset(changes.PERSON_FEED_FIELDS)
 
 
 def person_saved(sender, instance, created, raw=False, update_fields=None, **kwargs):

@@ -69,6 +69,26 @@ def _iso(value):
     return value.isoformat()
 
 
+#: The fields of a person the feed shows (``person_data``; ``unit`` and ``manager`` by their keys).
+PERSON_FEED_FIELDS = (
+    "external_id",
+    "full_name",
+    "gender",
+    "date_of_birth",
+    "work_start_date",
+    "hire_date",
+    "unit",
+    "manager",
+    "position",
+    "status",
+    "left_on",
+    "email",
+    "phone",
+    "wecom_user_id",
+    "dingtalk_user_id",
+)
+
+
 def person_data(person, *, unit_code: str, manager_external_id: str | None) -> dict[str, Any]:
     return {
         "external_id": person.external_id,

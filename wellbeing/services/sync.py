@@ -83,22 +83,8 @@ NEW_PERSON = {
 }
 PERSON_TEXT = {"full_name": 100, "position": 120, "phone": 32}
 PERSON_DATES = ("date_of_birth", "work_start_date", "hire_date", "left_on")
-PERSON_FIELDS = (
-    "full_name",
-    "gender",
-    "date_of_birth",
-    "work_start_date",
-    "hire_date",
-    "unit",
-    "manager",
-    "position",
-    "status",
-    "left_on",
-    "email",
-    "phone",
-    "wecom_user_id",
-    "dingtalk_user_id",
-)
+#: A person record's fields besides its key: what the feed shows, so a feed line can be sent back.
+PERSON_FIELDS = tuple(name for name in changes.PERSON_FEED_FIELDS if name != "external_id")
 #: Changes that are part of a person's working life: through person_update, one by one.
 LIFECYCLE = frozenset({"status", "unit", "manager"})
 ISO_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
