@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -65,8 +66,14 @@ def _iso(value):
     if value is None:
         return None
     if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat()
+        return _local_iso(value, timezone.get_current_timezone_name())
     return value.isoformat()
+
+
+@lru_cache(maxsize=256)
+def _local_iso(value: datetime, zone: str) -> str:
+    # A batch's rows share one updated_at: converted once, not 5,000 times (per zone in force).
+    return timezone.localtime(value).isoformat()
 
 
 #: The fields of a person the feed shows (``person_data``; ``unit`` and ``manager`` by their keys).

@@ -470,9 +470,10 @@ def _sync_people(actor, records: list, full: bool, run: str | None, client) -> S
         else:
             bulk_updates.append((record, Person(**row), diffs))
 
-    # Lock the people this call changes, in id order: two calls naming the same people in another order
-    # wait for each other instead of deadlocking.
-    changing = sorted([p.pk for _r, p, _d in bulk_updates] + [pk for _r, pk in slow_updates])
+    # Lock the people whose working life changes, in id order: two calls naming the same people in
+    # another order wait for each other instead of deadlocking. (The bulk changes are one statement
+    # each; should two calls' statements deadlock, the call is applied again: atomic_retrying.)
+    changing = sorted(pk for _r, pk in slow_updates)
     if changing and connection.vendor == "postgresql":
         list(Person.objects.select_for_update().filter(pk__in=changing).order_by("pk").values_list("pk", flat=True))
 
