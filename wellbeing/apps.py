@@ -7,7 +7,7 @@ class WellbeingConfig(AppConfig):
     verbose_name = _("Wellbeing core")
 
     def ready(self) -> None:
-        from wellbeing import i18n_third_party, receivers, rules, services
+        from wellbeing import figures_core, i18n_third_party, receivers, rules, services, workload
         from wellbeing.api import tasks as sync_tasks
         from wellbeing.demo import DEMO_EXTENSIONS
         from wellbeing.home import HOME_SECTIONS
@@ -26,6 +26,8 @@ class WellbeingConfig(AppConfig):
         services.register_record_closure(FollowUp.Kind.SCREENING_INVITATION, SCREENING_INVITATION_CLOSURE)
         receivers.connect()
         i18n_third_party.apply()
+        figures_core.register()
+        workload.register()
         # Screening's home page sections (staff, counselling team, check-ups) and demo data.
         for module in (home_staff, home_counsel, home_campaigns):
             HOME_SECTIONS.extend(module.SECTIONS)

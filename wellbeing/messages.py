@@ -16,7 +16,7 @@ label in the active language (``choices``: parameter -> "app_label.Model.field")
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -52,6 +52,9 @@ class Message:
     #: parameter -> "app_label.Model.field": the stored value is that field of a record, shown as the
     #: record's name in the active language (an instrument's code shows as "PHQ-9 抑郁症筛查量表").
     names: dict[str, str] = field(default_factory=dict)
+    #: parameter -> a function giving the stored value's text in the active language (a list of
+    #: reason codes shown as their labels).
+    formatters: dict[str, Callable[[object], str]] = field(default_factory=dict)
 
 
 CATALOGUE: dict[str, Message] = {
@@ -111,6 +114,9 @@ def _params(message: Message, params: Mapping | None) -> _Params:
     for name, path in message.names.items():
         if name in values:
             values[name] = _record_name(path, values[name])
+    for name, formatter in message.formatters.items():
+        if name in values:
+            values[name] = formatter(values[name])
     return values
 
 

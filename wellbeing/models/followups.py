@@ -93,6 +93,10 @@ class FollowUp(TimeStampedModel):
         SCREENING_INVITATION = "screening_invitation", _("screening questionnaire to take")
         LEAVE_APPROVAL = "leave_approval", _("leave approval")
         TOIL_EXPIRY = "toil_expiry", _("time off in lieu expiring")
+        PLAN_TASK = "plan_task", _("work plan task")
+        PLAN_REVIEW = "plan_review", _("work plan review")
+        CORRECTION = "correction", _("correction item")
+        ACTIVITY = "activity", _("activity reminder")
         GENERAL = "general", _("follow-up")
 
     #: Counselling work: never shown to supervisors or HR, escalated to the lead counsellor.

@@ -143,6 +143,14 @@ def _flatten(
 Cell = tuple[int, str]
 
 
+def flatten(
+    roots: Sequence[UnitNode], columns: Sequence[str], total_label: str, direct_label: Callable[[str], str]
+) -> list[_Row]:
+    """The tree's rows in display order (``key``, ``label``, ``depth``, ``kind``, ``values``,
+    ``parts``), each unit's values the sum of its parts: for a caller that runs ``protect`` itself."""
+    return _flatten(roots, columns, total_label, direct_label)
+
+
 def protect(
     rows_values: Sequence[Mapping[str, int]],
     parts: Sequence[Sequence[int]],
@@ -150,17 +158,27 @@ def protect(
     columns: Sequence[str] = COLUMNS,
     row_equations: Iterable[tuple[str, Sequence[str]]] = ROW_EQUATIONS,
     k: int = STATS_MIN_GROUP,
+    initial: Iterable[Cell] = (),
+    public: Iterable[str] = (),
+    hide_descendants: bool = True,
 ) -> set[Cell]:
     """The cells (row index, column) to hide, by the rules of the module's docstring.
 
-    ``rows_values[i]`` are row i's true counts; ``parts[i]`` the indexes of the rows that add up to
-    row i (empty for a leaf). Pure and deterministic."""
+        ``rows_values[i]`` are row i's true counts; ``parts[i]`` the indexes of the rows that add up to
+        row i (empty for a leaf); ``initial`` cells are hidden from the start (a cell another table
+        sharing it hides). ``public`` columns are known to the reader anyway (a unit's headcount): never
+    hidden, always counted as known when working out what the shown cells reveal. Pure and
+    deterministic."""
     n = len(rows_values)
     value = {(r, c): int(rows_values[r][c]) for r in range(n) for c in columns}
     descendants: list[list[int]] = [[] for _i in range(n)]
     for index in reversed(range(n)):
         for p in parts[index]:
             descendants[index].extend([p, *descendants[p]])
+    depth = [0] * n
+    for index in range(n):
+        for p in parts[index]:
+            depth[p] = depth[index] + 1
     equations: list[tuple[Cell, list[Cell]]] = []
     for r in range(n):
         if parts[r]:
@@ -168,7 +186,8 @@ def protect(
     for total, tiers in row_equations:
         equations.extend(((r, total), [(r, t) for t in tiers]) for r in range(n))
 
-    hidden: set[Cell] = {cell for cell, v in value.items() if 0 < v < k}
+    public = frozenset(public)
+    hidden: set[Cell] = {cell for cell, v in value.items() if 0 < v < k and cell[1] not in public} | set(initial)
 
     def repair(total: Cell, cells: list[Cell]) -> Cell | None:
         """The cell to hide next for this equation, or None when it is safe."""
@@ -177,26 +196,33 @@ def protect(
         count = len(hidden_parts) + total_hidden
         if count == 0:
             return None
-        shown = [p for p in cells if p not in hidden]
+        shown = [p for p in cells if p not in hidden and p[1] not in public]
         nonzero = [p for p in shown if value[p] > 0]
         smallest = min(nonzero, key=lambda p: value[p]) if nonzero else None
+        total_public = total[1] in public
         if total_hidden:
             if count > 1:
                 return None
             # Only the total is hidden: it is the sum of the parts shown.
-            return smallest or shown[0]
+            return smallest or (shown[0] if shown else None)
         small_sum = 0 < sum(value[p] for p in hidden_parts) < k
-        if small_sum:
-            return smallest or total
+        if small_sum and smallest is not None:
+            return smallest
+        if small_sum and not total_public:
+            return total
+        # (A public total with every non-zero part hidden: the hidden parts add up to the total,
+        # which the reader knows anyway.)
         if count == 1:
-            return smallest or (shown[0] if shown else total)
+            return smallest or (shown[0] if shown else (None if total_public else total))
         return None
 
     def fixed_point() -> None:
         changed = True
         while changed:
             changed = False
-            for r, c in sorted(hidden):
+            for r, c in sorted(hidden) if hide_descendants else ():
+                if c in public:
+                    continue
                 for d in descendants[r]:
                     if (d, c) not in hidden:
                         hidden.add((d, c))
@@ -210,23 +236,31 @@ def protect(
     fixed_point()
     # Rule 5: no hidden cell may be worked out by combining several equations at once (solving them
     # together, not one unknown at a time). While one can, hide the smallest shown cell of an
-    # equation it is in, and apply the rules again.
+    # equation it is in (else of an equation linked to those), and apply the rules again. A cell
+    # that follows from public cells alone (headcounts the reader knows) tells nothing new.
+    from_public: set[Cell] = set()
     while True:
-        exposed = determined_cells(equations, hidden)
+        exposed = [cell for cell in determined_cells(equations, hidden) if cell not in from_public]
         if not exposed:
             return hidden
         target = min(exposed)
-        candidates = [
-            cell
-            for total, cells in equations
-            if target == total or target in cells
-            for cell in (total, *cells)
-            if cell not in hidden
-        ]
-        if not candidates:  # cannot happen: a determined cell's equation has a shown cell
-            hidden.update(value)
-            return hidden
-        hidden.add(min(candidates, key=lambda cell: (value[cell] == 0, value[cell], cell)))
+        reached, frontier, candidates = {target}, [target], []
+        while frontier and not candidates:
+            linked = [
+                cell
+                for total, cells in equations
+                if any(c == total or c in cells for c in frontier)
+                for cell in (total, *cells)
+            ]
+            candidates = [c for c in linked if c not in hidden and c[1] not in public]
+            frontier = [c for c in linked if c in hidden and c not in reached]
+            reached.update(frontier)
+        if not candidates:
+            from_public.add(target)
+            continue
+        # The cell that costs least: a non-zero one, in the deepest row (a section before its town,
+        # never the organisation's total when a row below it will do), the smallest.
+        hidden.add(min(candidates, key=lambda cell: (value[cell] == 0, -depth[cell[0]], value[cell], cell)))
         fixed_point()
 
 
