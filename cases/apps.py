@@ -9,7 +9,7 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from cases import catalogue, home, receivers, rules
+        from cases import catalogue, figures, home, receivers, rules
         from cases.demo import seed_cases
         from wellbeing import services
         from wellbeing.context_processors import NAV_EXTENSIONS
@@ -21,6 +21,7 @@ class CasesConfig(AppConfig):
 
         rules.register()
         catalogue.register()
+        figures.register()
         services.register_record_closure(FollowUp.Kind.CASE_CONTACT, catalogue.CASE_CONTACT_CLOSURE)
         receivers.connect()
         TRIAGE_PAGES.append(catalogue.triage_page)

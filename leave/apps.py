@@ -10,7 +10,7 @@ class LeaveConfig(AppConfig):
     verbose_name = _("Leave")
 
     def ready(self) -> None:
-        from leave import catalogue, home, receivers, rules
+        from leave import catalogue, figures, home, receivers, rules
         from leave.demo import seed_leave
         from wellbeing import services
         from wellbeing.context_processors import NAV_EXTENSIONS
@@ -20,6 +20,7 @@ class LeaveConfig(AppConfig):
 
         rules.register()
         catalogue.register()
+        figures.register()
         services.register_record_closure(FollowUp.Kind.LEAVE_APPROVAL, catalogue.LEAVE_APPROVAL_CLOSURE)
         receivers.connect()
         NAV_EXTENSIONS.append(catalogue.navigation)

@@ -9,7 +9,7 @@ class TalksConfig(AppConfig):
     verbose_name = _("Heart-to-heart talks")
 
     def ready(self) -> None:
-        from talks import cadence, demo, home, receivers, records, rules
+        from talks import cadence, demo, figures, home, receivers, records, rules
         from wellbeing import selectors, services
         from wellbeing.demo import DEMO_EXTENSIONS
         from wellbeing.home import HOME_SECTIONS
@@ -17,6 +17,7 @@ class TalksConfig(AppConfig):
         from wellbeing.views.pages import MY_RECORDS_SECTIONS, PERSON_PAGE_FACTS, PERSON_PAGE_LINKS
 
         rules.register()
+        figures.register()
         services.register_record_closure(FollowUp.Kind.TALK_DUE, cadence.TALK_DUE_CLOSURE)
         receivers.connect()
         PERSON_PAGE_LINKS.append(rules.person_page_links)
