@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from cases.api import CaseViewSet, ReferralViewSet
 from leave.api import BalancesView, HolidaysView, LeaveRequestViewSet, LeaveTypesView, LedgerView, WorkingDaysView
 from leave.api_sync import SyncLeaveView
+from programme.api import FiguresView
 from talks.api import TalkViewSet
 from wellbeing.api.followups import FollowUpViewSet
 from wellbeing.api.sync import ChangesView, SyncOrgUnitsView, SyncPeopleView
@@ -41,4 +42,5 @@ urlpatterns = [
     path("leave/ledger/", LedgerView.as_view(), name="leave-ledger"),
     path("leave/working-days/", WorkingDaysView.as_view(), name="leave-working-days"),
     path("leave/holidays/", HolidaysView.as_view(), name="leave-holidays"),
+    path("programme/figures/", FiguresView.as_view(), name="programme-figures"),
 ]

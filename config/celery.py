@@ -64,3 +64,13 @@ def schedule_periodic_tasks(sender, **kwargs):
     sender.add_periodic_task(
         crontab(day_of_month=1, hour=7, minute=0), sender.signature("leave.rest_check"), name="leave.rest_check"
     )
+    # The programme: talks suggested by the workload signals (daily), activity reminders closed once
+    # the activity is over (hourly).
+    sender.add_periodic_task(
+        crontab(hour=6, minute=45), sender.signature("programme.workload_signals"), name="programme.workload_signals"
+    )
+    sender.add_periodic_task(
+        crontab(minute=5),
+        sender.signature("programme.close_activity_reminders"),
+        name="programme.close_activity_reminders",
+    )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("screening/", include("wellbeing.screening.urls")),
     path("cases/", include("cases.urls")),
     path("leave/", include("leave.urls")),
+    path("programme/", include("programme.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),

@@ -26,7 +26,7 @@ from wellbeing.models import FollowUp, Notification, Role, Stage
 from wellbeing.reminders.scan import run_scan
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
-SOURCES = ["config", "wellbeing", "leave", "cases", "talks", "templates", "locale"]
+SOURCES = ["config", "wellbeing", "leave", "cases", "talks", "programme", "templates", "locale"]
 
 needs_gettext = pytest.mark.skipif(
     shutil.which("xgettext") is None or shutil.which("msgmerge") is None,

@@ -12,7 +12,7 @@ from pathlib import Path
 from wellbeing import policy
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["wellbeing", "talks", "cases", "leave", "config"]
+APPS = ["wellbeing", "talks", "cases", "leave", "programme", "config"]
 #: Imports inside functions that guard something: AppConfig.ready() (the app registry must be
 #: loaded first), Celery's configure hook (settings), and django-environ-free settings helpers.
 FUNCTION_IMPORTS_ALLOWED = {
@@ -20,6 +20,7 @@ FUNCTION_IMPORTS_ALLOWED = {
     ("talks/apps.py", "ready"),
     ("cases/apps.py", "ready"),
     ("leave/apps.py", "ready"),
+    ("programme/apps.py", "ready"),
     ("config/celery.py", "schedule_periodic_tasks"),
 }
 

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "leave",
     "cases",
     "talks",
+    "programme",
 ]
 
 MIDDLEWARE = [
@@ -432,6 +433,24 @@ LEAVE_REST_MIN_SHARE = env.float("LEAVE_REST_MIN_SHARE", default=0.5)
 LEAVE_REST_TOIL_DAYS = env.int("LEAVE_REST_TOIL_DAYS", default=5)
 # A leave request waits this many days for its approver before the reminders start.
 LEAVE_APPROVAL_DAYS = env.int("LEAVE_APPROVAL_DAYS", default=2)
+
+# --- The leading group's programme (docs/programme.md) -----------------------------------------------
+# Workload signals: a suggested talk is due this many days after it is made, and no second one is
+# made for the same person within the cooldown.
+WORKLOAD_SUGGESTION_DUE_DAYS = env.int("WORKLOAD_SUGGESTION_DUE_DAYS", default=14)
+WORKLOAD_SUGGESTION_COOLDOWN_DAYS = env.int("WORKLOAD_SUGGESTION_COOLDOWN_DAYS", default=60)
+# A "talk due" overdue by more than this many days is a signal (and no longer counts as planned).
+WORKLOAD_TALK_OVERDUE_DAYS = env.int("WORKLOAD_TALK_OVERDUE_DAYS", default=14)
+# No talk with a person for this many days is a signal.
+WORKLOAD_NO_TALK_DAYS = env.int("WORKLOAD_NO_TALK_DAYS", default=180)
+# Weekend work in this many weekends in a row (confirmed overtime records) is a signal.
+WORKLOAD_WEEKEND_STREAK = env.int("WORKLOAD_WEEKEND_STREAK", default=3)
+# The plan's periodic review: every this many months (quarterly by default).
+PROGRAMME_REVIEW_MONTHS = env.int("PROGRAMME_REVIEW_MONTHS", default=3)
+# Evidence and activity materials: the largest file accepted (kept in the database, so every web
+# server sees it without shared storage). A page's whole request may carry PAGE_MAX_BODY_BYTES (2.5 MB),
+# so a larger file would be refused before the form could say why: keep this below it.
+PROGRAMME_MAX_FILE_BYTES = env.int("PROGRAMME_MAX_FILE_BYTES", default=2 * 1024 * 1024)
 
 # --- HR sync (docs/hr-integration.md) ----------------------------------------------------------------
 # Records one bulk upsert call may carry.

@@ -69,7 +69,15 @@ from wellbeing.policy import ApiPrincipal
 pytestmark = pytest.mark.fuzz
 
 #: Every kind of caller that uses the API (access.md): an HR system, and the signed-in roles.
-PRINCIPALS = ["api_client_all_scopes", "staff", "supervisor", "counsellor", "lead_counsellor", "hr_officer"]
+PRINCIPALS = [
+    "api_client_all_scopes",
+    "staff",
+    "supervisor",
+    "counsellor",
+    "lead_counsellor",
+    "hr_officer",
+    "leading_group",
+]
 SCHEMA_URL = "/api/schema/"
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "50"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261120"))
