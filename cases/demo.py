@@ -35,14 +35,15 @@ CASES = (
 )
 
 
-def _people(supervisor, count: int) -> list[Person]:
-    """People in the supervisor's town without a login (not the demo's own referral), one per
-    section where possible, in a fixed order."""
+def _people(supervisor, demo_logins, count: int) -> list[Person]:
+    """People in the supervisor's town who are not demo logins (nor referred already, as the demo's
+    own referral), one per section where possible, in a fixed order."""
     town = supervisor.person.unit
     taken = set(Referral.objects.values_list("person_id", flat=True))
     candidates = (
         Person.objects.active()
-        .filter(unit__path__startswith=town.path, user__isnull=True)
+        .filter(unit__path__startswith=town.path)
+        .exclude(user__in=demo_logins)
         .exclude(pk__in=taken)
         .exclude(pk=supervisor.person.pk)
         .exclude(position__in=["科长", "镇长", "主任"])
@@ -72,7 +73,7 @@ def seed_cases(users) -> None:
     counsellors = {name: users.get(name) for name in ("counsellor1", "counsellor2", "counsellor3")}
     if lead is None or supervisor is None or None in counsellors.values() or Case.objects.exists():
         return
-    people = _people(supervisor, len(CASES))
+    people = _people(supervisor, [u for u in users.values() if u is not None], len(CASES))
     if len(people) < len(CASES):
         return
     cases = []
