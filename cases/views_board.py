@@ -31,6 +31,7 @@ from wellbeing import policy
 from wellbeing import selectors as core_selectors
 from wellbeing import services as core_services
 from wellbeing.models import CrisisContact, Person, Referral
+from wellbeing.validation import add_errors
 
 #: Rows per page of the board (a counsellor's caseload fits on one; the lead's "all open" pages).
 BOARD_PAGE_SIZE = 50
@@ -48,11 +49,6 @@ RISK_MARKERS = {Risk.IMMINENT: "#b02a37", Risk.HIGH: "#fd7e14", Risk.MODERATE: "
 def _require(request, rule: str, obj=None) -> None:
     if not policy.can(request.user, rule, obj):
         raise PermissionDenied
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    for field, errs in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errs)
 
 
 def _int_or_404(value) -> int:
@@ -319,7 +315,7 @@ def _triage_apply(request, referral: Referral, open_case: Case | None, form: Tri
     except ValidationError as exc:
         if hasattr(exc, "error_dict") and "reason" in exc.error_dict:
             exc.error_dict["close_reason"] = exc.error_dict.pop("reason")
-        _add_errors(form, exc)
+        add_errors(form, exc)
     except PermissionDenied as exc:
         form.add_error(None, str(exc) or _("You cannot do this."))
     return None
@@ -380,7 +376,7 @@ def assign(request, pk):
                 override_reason=form.cleaned_data.get("override_reason", ""),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             name = counsellor.get_full_name() or counsellor.get_username()
             messages.success(request, _("Case %(ref)s assigned to %(name)s.") % {"ref": case.reference, "name": name})
@@ -427,7 +423,7 @@ def self_referral(request):
                     source=Referral.Source.SELF,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("Your request was sent to the counselling team."))
                 return redirect("cases:self-referral")
@@ -494,7 +490,7 @@ def _break_glass_apply(request, form: BreakGlassForm):
     try:
         grant = services.break_glass(actor=user, case=case, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_errors(form, exc)
         return None
     except PermissionDenied:
         form.add_error("external_id", not_found)

@@ -10,7 +10,6 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -46,12 +45,6 @@ from wellbeing.screening import selectors as screening_selectors
 from wellbeing.screening.views_counsel import TIER_BADGES, chart_data
 
 RULES = ("work", "assign", "approve_closure", "transfer", "reopen")
-
-
-def add_errors(form, exc: ValidationError) -> None:
-    """A service's errors next to the form's fields ("__all__" and unknown fields at the top)."""
-    for name, errs in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errs)
 
 
 def local(value: datetime | None) -> datetime | None:

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases import selectors, services
 from cases.forms_case import AddendumForm, NextContactForm, NoteEditForm, NoteForm, SafetyPlanForm
 from cases.models import Case, CaseNote, SafetyPlan
-from cases.views_case import add_errors, render_case
+from cases.views_case import render_case
 from wellbeing import policy
 from wellbeing.audit import audit_sensitive_read
+from wellbeing.validation import add_errors
 
 
 def case_for(request, pk, rule: str | None = None) -> Case:

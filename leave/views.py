@@ -45,6 +45,7 @@ from leave.forms import (
 from leave.models import LeaveRequest, LeaveType, OvertimeRecord
 from wellbeing import policy
 from wellbeing.models import Person, Role
+from wellbeing.validation import add_errors
 
 Status = LeaveRequest.Status
 ZERO = Decimal(0)
@@ -53,15 +54,6 @@ READ_ONLY_LIMIT = 50
 
 
 # --- Shared helpers ---------------------------------------------------------------------------------
-
-
-def add_errors(form, exc: ValidationError) -> None:
-    """A service's errors next to the form's fields ("__all__" and unknown fields at the top)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errs in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errs)
 
 
 def _me(request) -> Person:

@@ -28,6 +28,7 @@ from programme.forms_activities import ActivityForm, AttendanceForm, FeedbackFor
 from programme.models import Activity, Registration
 from programme.selectors import activities as selectors
 from wellbeing import policy
+from wellbeing.validation import add_errors
 
 #: Content types a browser may be told a material is; anything else is sent as bytes to save.
 SAFE_CONTENT_TYPES = frozenset(
@@ -47,15 +48,6 @@ SAFE_CONTENT_TYPES = frozenset(
         "video/mp4",
     }
 )
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's errors next to the form's fields ("__all__" and unknown fields at the top)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errs in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errs)
 
 
 def _say_errors(request, exc: ValidationError) -> None:
@@ -95,7 +87,7 @@ def activity_new(request):
                     actor=request.user, units=form.cleaned_data["units"], **form.service_fields()
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("The activity is published."))
                 return redirect("programme:activity", pk=activity.pk)
@@ -125,7 +117,7 @@ def activity_edit(request, pk):
                     actor=request.user, activity=activity, units=form.cleaned_data["units"], **form.service_fields()
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("The activity is saved."))
                 return redirect("programme:activity", pk=activity.pk)
@@ -238,7 +230,7 @@ def _feedback(request, activity: Activity):
                 comment=form.cleaned_data["comment"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("Thank you for your feedback. It is anonymous."))
             return redirect("programme:activity", pk=activity.pk)
@@ -258,7 +250,7 @@ def _material(request, activity: Activity):
                 title=form.cleaned_data["title"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("The material is added."))
             return redirect("programme:activity", pk=activity.pk)
@@ -304,7 +296,7 @@ def activity_attendance(request, pk):
                     actor=request.user, activity=activity, attended_ids=set(form.cleaned_data["attended"])
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("Attendance is saved: %(count)s came.") % {"count": count})
                 return redirect("programme:activity", pk=activity.pk)

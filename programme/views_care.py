@@ -22,17 +22,9 @@ from programme.forms_care import CareFilterForm, CareRecordForm
 from programme.selectors import care as selectors
 from wellbeing import policy, workload
 from wellbeing.models import Role
+from wellbeing.validation import add_errors
 
 LIST_LIMIT = selectors.LIST_LIMIT
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's errors next to the form's fields ("__all__" and unknown fields at the top)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errs in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errs)
 
 
 #: A picker this short is listed without a name to narrow it.
@@ -85,7 +77,7 @@ def care_new(request, person_id):
                     actor=request.user, person=person, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("The support is recorded."))
                 if suggestion is not None:

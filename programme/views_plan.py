@@ -13,7 +13,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -36,6 +36,7 @@ from programme.forms_plan import (
 from programme.models import Correction, PlanTask
 from programme.selectors import plan as selectors
 from wellbeing import policy
+from wellbeing.validation import add_errors
 
 #: Evidence served with its own content type (shown by the browser's viewer when opened); anything
 #: else is served as bytes to save.
@@ -47,18 +48,16 @@ SUMMARY = (selectors.ON_TRACK, selectors.LATE, selectors.DONE, selectors.CORRECT
 # --- Shared helpers ---------------------------------------------------------------------------------
 
 
-def add_errors(form, exc: ValidationError) -> None:
-    """A service's errors next to the form's fields ("__all__" and unknown fields at the top)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errs in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errs)
-
-
 def _manage_or_404(request) -> None:
+    """A plan's own pages: to anyone but the leading group they look like a plan that does not exist."""
     if not policy.can(request.user, "programme.manage"):
         raise Http404
+
+
+def _manage_or_403(request) -> None:
+    """The leading group's pages that name no record: anyone else is told they may not (403)."""
+    if not policy.can(request.user, "programme.manage"):
+        raise PermissionDenied
 
 
 def _safe_file_name(name: str) -> str:
@@ -91,7 +90,7 @@ def plan_current(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_new(request):
-    _manage_or_404(request)
+    _manage_or_403(request)
     status = 200
     if request.method == "POST":
         form = PlanForm(request.POST)

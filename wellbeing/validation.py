@@ -21,3 +21,22 @@ def full_clean(instance: models.Model, *, exclude: list[str] | None = None) -> N
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+
+
+def database_id(value) -> int | None:
+    """A row id taken from user input: a positive integer PostgreSQL's bigint holds, else None (a
+    crafted id is "not found", never a 500 from an overflowing query)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def add_errors(form, exc: ValidationError) -> None:
+    """A service's errors next to the form's fields ("__all__" and unknown fields at the top)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, errs in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errs)

@@ -19,6 +19,7 @@ from programme.models import Activity, ActivityMaterial, Feedback, FeedbackRecei
 from programme.rules import activities_visible_to, activity_open_to
 from wellbeing import policy
 from wellbeing.models import Person
+from wellbeing.validation import database_id
 
 REGISTERED = Registration.Status.REGISTERED
 WAITLISTED = Registration.Status.WAITLISTED
@@ -26,14 +27,6 @@ WAITLISTED = Registration.Status.WAITLISTED
 PAST_DAYS = 365
 #: Rows in the managers' list before "older ones are not shown".
 MANAGED_LIMIT = 200
-
-
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _with_places(qs: QuerySet[Activity]) -> QuerySet[Activity]:
@@ -171,7 +164,7 @@ def activity_overview_for_user(*, user) -> ActivityOverview:
 
 def activity_get_for_user(*, user, pk) -> Activity:
     """One activity the user may see, with its places counted, audience and organiser joined."""
-    pk = _int(pk)
+    pk = database_id(pk)
     activity = (
         _with_places(activities_visible_to(user).filter(pk=pk))
         .select_related("organiser__person", "task")
@@ -237,7 +230,7 @@ def materials_of(*, activity: Activity) -> list[ActivityMaterial]:
 def material_get_for_user(*, user, activity_pk, material_pk) -> ActivityMaterial:
     """A material of an activity the user may see (404 otherwise), with its content."""
     activity = activity_get_for_user(user=user, pk=activity_pk)
-    material = ActivityMaterial.objects.filter(activity=activity, pk=_int(material_pk) or 0).first()
+    material = ActivityMaterial.objects.filter(activity=activity, pk=database_id(material_pk) or 0).first()
     if material is None:
         raise Http404
     return material

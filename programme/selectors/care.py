@@ -14,19 +14,12 @@ from programme.rules import care_records_visible_to
 from wellbeing import policy
 from wellbeing.audit import audit_sensitive_read
 from wellbeing.models import Person, Role
+from wellbeing.validation import database_id
 
 #: People offered by the picker before "narrow it down by name".
 PICKER_LIMIT = 50
 #: Records in the list before "narrow it down by name".
 LIST_LIMIT = 200
-
-
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def care_list_for_user(*, user, q: str = "") -> QuerySet[CareRecord]:
@@ -44,7 +37,7 @@ def care_list_for_user(*, user, q: str = "") -> QuerySet[CareRecord]:
 
 def care_get_for_user(*, user, pk) -> CareRecord:
     """One record with its note, for who may see the person's care records; the read is audited."""
-    pk = _int(pk)
+    pk = database_id(pk)
     record = (
         care_records_visible_to(user).select_related("person__unit", "recorded_by__person").filter(pk=pk).first()
         if pk
@@ -74,7 +67,7 @@ def people_to_record_for(*, user, q: str = "") -> tuple[list[Person], bool]:
 
 def person_to_record_for(*, user, person_id) -> Person:
     """A person the user may record support for; 404 for anyone else."""
-    pk = _int(person_id)
+    pk = database_id(person_id)
     person = Person.objects.select_related("unit").filter(pk=pk).first() if pk else None
     if person is None or not policy.can(user, "programme.care.record", person):
         raise Http404

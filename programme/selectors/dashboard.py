@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
@@ -259,7 +260,7 @@ def _slice(rows: list[Row], units: list[OrgUnit], unit: OrgUnit | None) -> list[
 def dashboard_for(*, user, year: int | None = None, unit_id: int | None = None) -> Dashboard:
     """The dashboard for the leading group (``programme.dashboard``), for a year and a unit."""
     if not policy.can(user, "programme.dashboard"):
-        raise Http404
+        raise PermissionDenied
     today = timezone.localdate()
     year = year or today.year
     if not 2000 <= year <= today.year:

@@ -2,8 +2,9 @@
 reviews and the forms that change them are the leading group's; a task and a correction item are also
 their owner's (here the staff member); one's own work is every signed-in person's. Whatever the policy
 does not let a reader see or do answers 404, like a record that does not exist (design/access.md) -
-the owner of a task included, on its edit page. The programme's home sends the leading group to this
-year's plan (or the offer to make it: no plan here) and everyone else to their own work."""
+the owner of a task included, on its edit page. The form for a new plan names no record: anyone but
+the leading group is refused it (403), as on the site's other role pages. The programme's home sends
+the leading group to this year's plan (or the offer to make it: no plan here) and everyone else to their own work."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ def correction(org: Org) -> dict:
 
 ENTRIES = {
     "programme:home": Entry(pages({}, default_user=302) | {"leading_group": 200}),
-    "programme:plan_new": Entry(LEADS),
+    "programme:plan_new": Entry(pages({}, default_user=403) | {"leading_group": 200}),
     "programme:plan": Entry(LEADS, kwargs=plan),
     "programme:task_new": Entry(LEADS, kwargs=plan),
     "programme:review_new": Entry(LEADS, kwargs=plan),

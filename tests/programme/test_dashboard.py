@@ -1,7 +1,7 @@
 """The leading group's dashboard page (issue 13, item 5): a fixed number of queries whatever the number
-of units (pinned here), for the leading group only, the unit filter showing a slice of the one table,
-bad parameters answered 404 (never 500), a past year showing the areas that describe the present as
-unavailable, and the seeded demo showing every chart with plausible data."""
+of units (pinned here), for the leading group only (403 for anyone else), the unit filter showing a
+slice of the one table, bad parameters answered 404 (never 500), a past year showing the areas that
+describe the present as unavailable, and the seeded demo showing every chart with plausible data."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def test_only_the_leading_group_sees_the_dashboard(org):
     assert client_for(org, "leading_group").get(DASHBOARD).status_code == 200
     for role in USER_ROLES:
         if role != "leading_group":
-            assert client_for(org, role).get(DASHBOARD).status_code == 404, role
+            assert client_for(org, role).get(DASHBOARD).status_code == 403, role
     anonymous = Client().get(DASHBOARD)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
 
@@ -144,7 +144,7 @@ def test_a_leading_group_member_whose_role_ended_is_refused(org):
     verified_login(client, user)
     assert client.get(DASHBOARD).status_code == 200
     services.role_end(actor=ACTOR, assignment=assignment)
-    assert client.get(DASHBOARD).status_code == 404
+    assert client.get(DASHBOARD).status_code == 403
 
 
 def _labels(response, key: str) -> list[str]:

@@ -142,7 +142,7 @@ def test_the_pdf_is_a_pdf_in_either_language(org, leader):
 @pytest.mark.parametrize("url", [XLSX, PDF])
 def test_only_the_leading_group_gets_the_ledger(org, url):
     for role in USER_ROLES:
-        expected = 200 if role == "leading_group" else 404
+        expected = 200 if role == "leading_group" else 403
         assert client_for(org, role).get(url).status_code == expected, role
     anonymous = client_for(org, "anonymous").get(url)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
