@@ -86,7 +86,10 @@ def after_talk(*, actor, person: Person, talk: Talk) -> None:
     other apps asked for, e.g. a return-to-work talk) are done, and the next one is scheduled from
     the latest talk with the person. After a restricted talk the next one is confidential too, so
     its date does not give the talk away."""
-    for f in _open_talk_dues().filter(owner=actor, person=person):
+    # Locked, so that a second talk with the person logged at the same moment waits for this one and
+    # then finds the follow-up done (PostgreSQL re-reads a locked row's status) instead of completing
+    # it again and failing.
+    for f in _open_talk_dues().filter(owner=actor, person=person).select_for_update(of=("self",)):
         # Completed by a restricted talk, the follow-up's completion time would give the talk away.
         services.followup_complete(
             actor=actor,

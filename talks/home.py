@@ -5,6 +5,7 @@ for one, and the talk coverage by unit for HR and the leading group. Every date 
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -209,6 +210,7 @@ def coverage(request) -> list[HomeSection]:
 def followup_badges(user, followups: list[FollowUp]) -> dict[int, tuple[tuple[str, str], ...]]:
     """A talk due's row says "never talked to" (and "overdue") exactly as the overview does."""
     people = [f.person for f in followups if f.person_id is not None and f.owner_id == user.pk]
+    prefetch_related_objects(people, "unit")  # the standings need each person's unit: one query for the page
     standings = selectors.talk_standings(user=user, people=people)
     requested = selectors.open_talk_requests(people=people)
     return {
