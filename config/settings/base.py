@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from environ.fileaware_mapping import FileAwareMapping
 
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "csp",
     "wellbeing",
     "leave",
     "cases",
@@ -97,6 +99,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before everything that can answer early (static files, 413s, two-factor redirects, the lock-out
+    # page): every response carries the content security policy and the permissions policy.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # The client's address from the proxy's X-Real-IP, for the audit trail and the lock-out below.
+    "wellbeing.middleware.TrustedProxyMiddleware",
     "wellbeing.middleware.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,6 +119,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "wellbeing.middleware.TwoFactorRequiredMiddleware",
     "wellbeing.middleware.AdminBadInputMiddleware",
+    # A view that meets a lost connection or a read-only / full database answers 503 (docs/faults.md).
+    "wellbeing.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -151,6 +161,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # After a database restart, a pooled or persistent connection is checked before it is used and
+    # replaced if it died (tests/wellbeing/test_faults.py, scripts/faults/pg_restart.py).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat share the embedded file.
@@ -198,6 +210,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Addresses (or networks) of the reverse proxies whose X-Real-IP names the client
+# (wellbeing.middleware.TrustedProxyMiddleware); empty: REMOTE_ADDR as it comes.
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=[])
 
 # Roles that must use TOTP two-factor authentication unless an administrator overrides a role in
 # the admin (wellbeing.RoleSecurityPolicy). Production requires it for clinical and admin roles.
@@ -209,6 +224,8 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Tanxin")
 # --- Encryption at rest -------------------------------------------------------------------------
 # Fernet keys, newest first: the first encrypts, all decrypt (rotation). See docs/security.md.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# Where `manage.py backup` writes (mode 0700, files 0600) and `--keep N` prunes. See docs/backups.md.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")
@@ -226,6 +243,55 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Content security policy and browser security headers (docs/security.md) ------------------------
+# Every environment sends them (dev and tests see what production does). Scripts come only from this
+# site's own files: no inline <script>, no on*= handler attribute, no javascript: URL, no eval (the
+# vendored htmx, Bootstrap and ECharts need none of them; pages wire behaviour with data- attributes
+# in static/js/). Styles allow 'unsafe-inline' because templates use style="" attributes (e.g. a
+# case's risk colour) and htmx adds its indicator <style>: styles cannot run code. Images: this site
+# and data: URIs (Bootstrap's icons in its CSS, the blank favicon); the 2FA QR code is inline SVG.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# Browser features the site never uses are off for it and anything it could embed
+# (django-permissions-policy: Permissions-Policy header).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -249,8 +315,12 @@ REST_FRAMEWORK = {
     # JSON only; a body nested too deeply is a 400, not a RecursionError (wellbeing/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": ["wellbeing.api.parsers.SafeJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Requests per minute per HR system: 429 with Retry-After beyond it (wellbeing/api/throttling.py).
-    "DEFAULT_THROTTLE_CLASSES": ["wellbeing.api.throttling.ApiClientRateThrottle"],
+    # Requests per minute per HR system and per signed-in user: 429 with Retry-After beyond it
+    # (wellbeing/api/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "wellbeing.api.throttling.ApiClientRateThrottle",
+        "wellbeing.api.throttling.SignedInUserRateThrottle",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tanxin API",
@@ -393,6 +463,27 @@ SCREENING_RESCREEN_DAYS = env.int("SCREENING_RESCREEN_DAYS", default=28)
 # consent notice states it.
 SCREENING_RETENTION_DAYS = env.int("SCREENING_RETENTION_DAYS", default=3 * 365)
 
+# --- Retention (docs/data-lifecycle.md: every kind, its anchor date and the reason for its period) -----
+# Days each record kind is kept before the daily task (wellbeing.retention) deletes or anonymises it,
+# each from RETENTION_<KIND>_DAYS. A system check refuses an audit trail under 1095 days (PIPL §55-56)
+# and logs, API calls and message records under 183 days (网络安全法 §21).
+RETENTION = {
+    "audit": env.int("RETENTION_AUDIT_DAYS", default=5 * 365),
+    "api_calls": env.int("RETENTION_API_CALLS_DAYS", default=365),
+    "access_log": env.int("RETENTION_ACCESS_LOG_DAYS", default=365),
+    "login_attempts": env.int("RETENTION_LOGIN_ATTEMPTS_DAYS", default=365),
+    "deliveries": env.int("RETENTION_DELIVERIES_DAYS", default=365),
+    "notifications": env.int("RETENTION_NOTIFICATIONS_DAYS", default=365),
+    "change_feed": env.int("RETENTION_CHANGE_FEED_DAYS", default=365),
+    "sessions": env.int("RETENTION_SESSIONS_DAYS", default=0),
+    "people": env.int("RETENTION_PEOPLE_DAYS", default=5 * 365),
+    "talks.text": env.int("RETENTION_TALKS_TEXT_DAYS", default=5 * 365),
+    "cases.text": env.int("RETENTION_CASES_TEXT_DAYS", default=5 * 365),
+    "programme.care": env.int("RETENTION_PROGRAMME_CARE_DAYS", default=3 * 365),
+    "programme.feedback": env.int("RETENTION_PROGRAMME_FEEDBACK_DAYS", default=3 * 365),
+    "leave.notes": env.int("RETENTION_LEAVE_NOTES_DAYS", default=2 * 365),
+}
+
 # --- Cases (design/domain.md "Case follow-up cadence") -------------------------------------------------
 # Days until the next contact by the case's current risk: imminent daily, high every 3 days,
 # moderate weekly, low monthly ("imminent=1,high=3,moderate=7,low=30").
@@ -474,6 +565,8 @@ IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 IDEMPOTENCY_STALE_MINUTES = env.int("IDEMPOTENCY_STALE_MINUTES", default=15)
 # Requests per minute per API client (each client can have its own in the admin); beyond: 429.
 API_CLIENT_RATE_PER_MINUTE = env.int("API_CLIENT_RATE_PER_MINUTE", default=600)
+# API requests per minute per signed-in user (session); the pages themselves are not counted.
+API_USER_RATE_PER_MINUTE = env.int("API_USER_RATE_PER_MINUTE", default=600)
 # After a token rotation the old token keeps working this long.
 API_TOKEN_ROTATION_GRACE_HOURS = env.int("API_TOKEN_ROTATION_GRACE_HOURS", default=24)
 

@@ -33,3 +33,4 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": env.str("LOG_LEVEL", default="WARNING")}}
 # Rate limits are tested with a client's own limit; the rest of the suite (the fuzzing too) is not limited.
 API_CLIENT_RATE_PER_MINUTE = 1_000_000
+API_USER_RATE_PER_MINUTE = 1_000_000

@@ -95,7 +95,7 @@ def test_a_person_requests_leave_on_a_phone_and_the_supervisor_approves(
         # The last day before the first: said beside the last day as soon as it is chosen.
         page.fill("#id_start_date", end.isoformat())
         page.fill("#id_end_date", start.isoformat())
-        page.wait_for_function("document.getElementById('err-end_date').textContent.trim() !== ''")
+        page.wait_for_function("() => document.getElementById('err-end_date').textContent.trim() !== ''")
         assert page.locator("#id_end_date").bounding_box()["y"] < page.locator("#err-end_date").bounding_box()["y"]
 
         # Two working days: the cost and the balance after, before sending.

@@ -308,7 +308,7 @@ def test_the_owners_offered_follow_the_person_chosen(browser, live_server, org):
         # 王静 was the wrong person: 李明, who has no login, took part.
         page.click("#chosen .chip[data-name='王静'] .chip-remove")
         _pick(page, touches, "lm", "李明")
-        page.wait_for_function("document.querySelector('#id_actions-0-owner_kind option[value=person]').disabled")
+        page.wait_for_function("() => document.querySelector('#id_actions-0-owner_kind option[value=person]').disabled")
         assert page.input_value("#id_actions-0-owner_kind") == "supervisor"  # no longer "the person"
         assert page.input_value("#id_actions-0-description") == "自行安排休假"  # what was typed stays
         assert "(" in page.locator(person).inner_text()

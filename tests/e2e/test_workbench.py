@@ -93,7 +93,8 @@ def test_a_talk_due_ends_only_with_a_talk_or_a_reason(browser, live_server, org,
         # With a reason it is set aside, recorded, and the next one follows a cadence later.
         form.locator("select[name=reason]").select_option("outside")
         form.locator("button[type=submit]").click()
-        page.wait_for_function(f"!document.querySelector('#followup-{due.pk} [data-testid=set-aside]')", timeout=10_000)
+        gone = f"() => !document.querySelector('#followup-{due.pk} [data-testid=set-aside]')"
+        page.wait_for_function(gone, timeout=10_000)
         page.screenshot(path=str(artifacts / f"talk-due-set-aside-{language}.png"), full_page=True)
         due.refresh_from_db()
         assert not due.is_active

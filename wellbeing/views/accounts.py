@@ -54,6 +54,7 @@ def two_factor_verify(request):
         for device in devices:
             if device.verify_token(form.cleaned_data["token"]):
                 otp_login(request, device)
+                request.session.cycle_key()  # a new session id for the verified session (fixation)
                 return redirect(_next_url(request))
         audit_record(actor=request.user, action=AuditEvent.Action.TWO_FACTOR_FAILED, target=request.user)
         form.add_error("token", _("That code is not valid (or too many attempts: wait and try again)."))
@@ -78,6 +79,7 @@ def two_factor_setup(request):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            request.session.cycle_key()  # a new session id for the verified session (fixation)
             audit_record(actor=request.user, action=AuditEvent.Action.TWO_FACTOR_ENROLLED, target=request.user)
             messages.success(request, _("Two-factor log-in is set up."))
             return redirect(_next_url(request))
