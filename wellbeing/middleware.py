@@ -1,14 +1,19 @@
-"""Session time-outs, two-factor enforcement and the audit context."""
+"""Session time-outs, two-factor enforcement, the audit context, and a clean 503 while the database
+cannot answer or cannot take writes."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.db import InterfaceError, InternalError, OperationalError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +39,31 @@ def _is_token_request(request) -> bool:
     """An API call authenticated by a Bearer token (DRF checks the token; the session is not used).
     Any other request - whatever headers it carries - is a session request and gets every check."""
     return _is_api(request) and request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("bearer ")
+
+
+class TrustedProxyMiddleware:
+    """Behind nginx every request comes from the proxy's address. When it comes from one of
+    TRUSTED_PROXY_IPS, the client's address is the one the proxy put in X-Real-IP (nginx sets it,
+    replacing whatever the client sent), so the audit trail and the log-in lock-out see the person's
+    machine, not the proxy. From any other address the header is ignored: a client cannot choose it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.proxies = [ipaddress.ip_network(value, strict=False) for value in settings.TRUSTED_PROXY_IPS]
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.proxies)
+
+    def __call__(self, request):
+        if self.proxies and self._trusted(request.META.get("REMOTE_ADDR", "")):
+            forwarded = request.META.get("HTTP_X_REAL_IP", "").strip()
+            with contextlib.suppress(ValueError):  # no usable header: the proxy's own address stays
+                request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(forwarded))
+        return self.get_response(request)
 
 
 class AuditContextMiddleware:
@@ -145,3 +175,90 @@ class AdminBadInputMiddleware:
             logger.warning("admin: bad input on %s (%s)", request.path, type(exception).__name__)
             return HttpResponseBadRequest(_("That request holds a value the administration cannot use."))
         return None
+
+
+# --- The database is away or cannot take writes: 503, never a 500 with a traceback -----------------
+
+#: Seconds a client is asked to wait before sending the request again (header ``Retry-After``).
+DATABASE_RETRY_AFTER = 5
+#: PostgreSQL error codes (SQLSTATE) of a database that answers but cannot take writes.
+READ_ONLY_SQLSTATES = frozenset({"25006"})  # read_only_sql_transaction (a standby, or read-only by setting)
+NO_SPACE_SQLSTATES = frozenset({"53100"})  # disk_full
+#: SQLite says so in words (its errors carry no code Django keeps).
+SQLITE_NO_WRITES = ("readonly database", "database or disk is full")
+
+
+def database_fault(exc: BaseException) -> str | None:
+    """What kind of database fault ``exc`` is - ``"unavailable"`` (the connection was lost or could
+    not be made: a restart, a failover, a full pool, a lock that did not come), ``"read_only"``,
+    ``"disk_full"`` - or None when it is not one (a bug stays a 500)."""
+    if not isinstance(exc, OperationalError | InterfaceError | InternalError):
+        return None
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(getattr(cause, "diag", None), "sqlstate", None)
+    text = str(exc).lower()
+    if sqlstate in READ_ONLY_SQLSTATES or SQLITE_NO_WRITES[0] in text:
+        return "read_only"
+    if sqlstate in NO_SPACE_SQLSTATES or SQLITE_NO_WRITES[1] in text:
+        return "disk_full"
+    if isinstance(exc, InternalError):
+        return None  # any other internal error is not an outage
+    return "unavailable"
+
+
+def database_fault_message(fault: str) -> str:
+    if fault == "unavailable":
+        return _("The database cannot be reached at the moment. Please try again in a minute.")
+    return _("The database cannot take writes at the moment, so this could not be saved. Please try again later.")
+
+
+def log_database_fault(request, fault: str, exc: BaseException) -> None:
+    """One line for operators: the fault, the request, the error's type and SQLSTATE - never its text,
+    which may quote the statement's values."""
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    logger.error(
+        "database %s on %s %s (%s%s)",
+        fault,
+        request.method,
+        request.path,
+        type(cause or exc).__name__,
+        f", SQLSTATE {sqlstate}" if sqlstate else "",
+    )
+
+
+def database_fault_response(request, exc: BaseException) -> HttpResponse | None:
+    """The 503 for a database fault - the one JSON error shape under /api/, the 503 page elsewhere,
+    both with ``Retry-After`` - or None when ``exc`` is no database fault. The page is rendered
+    without the request's context (no user, no menu): those need the database."""
+    fault = database_fault(exc)
+    if fault is None:
+        return None
+    log_database_fault(request, fault, exc)
+    message = database_fault_message(fault)
+    if _is_api(request):
+        response = JsonResponse({"message": message, "errors": {}}, status=503)
+    else:
+        response = HttpResponse(
+            render_to_string("503.html", {"message": message, "retry_after": DATABASE_RETRY_AFTER}), status=503
+        )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that meets a database fault (the connection dropped by a restart, a read-only or full
+    database) answers 503 with ``Retry-After``. Its transaction was rolled back, so nothing it began
+    is half written; Django closes the broken connection at the end of the request (and the pool, with
+    ``CONN_HEALTH_CHECKS``, checks a connection before handing it out), so the next request gets a
+    working one. Faults outside a view (loading the session, the API's idempotency key) reach
+    ``wellbeing.api.errors.server_error``, which answers the same."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        return database_fault_response(request, exception)

@@ -6,6 +6,8 @@ calls its handlers, which config/urls.py points at the views at the end of this 
 same shape under /api/, Django's own pages (templates/404.html etc. when present) everywhere else.
 """
 
+import sys
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,10 +16,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import defaults
 from rest_framework import exceptions, serializers
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from wellbeing import etags
+from wellbeing.middleware import (
+    DATABASE_RETRY_AFTER,
+    database_fault,
+    database_fault_message,
+    database_fault_response,
+    log_database_fault,
+)
 from wellbeing.services import sync
 
 
@@ -66,6 +77,16 @@ class PreconditionFailed(exceptions.APIException):
 
 
 def exception_handler(exc, context):
+    fault = database_fault(exc)
+    if fault is not None:
+        # The database went away or cannot take writes: 503, to be retried (nothing was applied).
+        log_database_fault(context["request"], fault, exc)
+        set_rollback()
+        return Response(
+            {"message": database_fault_message(fault), "errors": {}},
+            status=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             detail=serializers.as_serializer_error(exc)  # dict of field -> [messages]
@@ -138,6 +159,11 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    # Django calls this inside its ``except``: a database fault met outside a view (loading the
+    # session, claiming an idempotency key) is a 503 like one met inside it.
+    response = database_fault_response(request, sys.exc_info()[1]) if sys.exc_info()[1] else None
+    if response is not None:
+        return response
     if _is_api(request):
         return _error_response(exceptions.APIException.default_detail, 500)
     return defaults.server_error(request)
