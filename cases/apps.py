@@ -29,3 +29,8 @@ class CasesConfig(AppConfig):
         HOME_SECTIONS.extend(home.SECTIONS)
         DEMO_EXTENSIONS.append(seed_cases)
         NAV_EXTENSIONS.append(catalogue.navigation)
+        from cases import records as my_records
+        from wellbeing.records import MY_RECORDS_SECTIONS
+
+        MY_RECORDS_SECTIONS.append(my_records.my_record_sections)  # "My records" and access requests
+        from cases import retention  # noqa: F401 (registers its record kinds for retention)

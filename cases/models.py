@@ -114,6 +114,8 @@ class Case(TimeStampedModel):
     closed_by = models.ForeignKey(
         USER, verbose_name=_("closure approved by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Set by retention (docs/data-lifecycle.md) once the case's text is cleared.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("case")

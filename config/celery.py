@@ -48,6 +48,11 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("wellbeing.screening_open_campaigns"),
         name="wellbeing.screening_open_campaigns",
     )
+    # Retention per record kind (RETENTION, docs/data-lifecycle.md): what is past its period is deleted
+    # or anonymised nightly, at a quiet hour (PIPL §19, §47).
+    sender.add_periodic_task(
+        crontab(hour=2, minute=40), sender.signature("wellbeing.apply_retention"), name="wellbeing.apply_retention"
+    )
     # Screening results past SCREENING_RETENTION_DAYS are deleted nightly (PIPL §19).
     sender.add_periodic_task(
         crontab(hour=3, minute=45),

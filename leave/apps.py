@@ -26,3 +26,8 @@ class LeaveConfig(AppConfig):
         NAV_EXTENSIONS.append(catalogue.navigation)
         HOME_SECTIONS.extend(home.SECTIONS)
         DEMO_EXTENSIONS.append(seed_leave)
+        from leave import records as my_records
+        from wellbeing.records import MY_RECORDS_SECTIONS
+
+        MY_RECORDS_SECTIONS.append(my_records.my_record_sections)  # "My records" and access requests
+        from leave import retention  # noqa: F401 (registers its record kinds for retention)

@@ -235,6 +235,8 @@ class LeaveRequest(TimeStampedModel):
         editable=False,
         related_name="+",
     )
+    # Set by retention (docs/data-lifecycle.md) once the note and comments are cleared.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("leave request")

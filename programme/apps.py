@@ -20,3 +20,8 @@ class ProgrammeConfig(AppConfig):
         NAV_EXTENSIONS.append(navigation.nav_items)
         DEMO_EXTENSIONS.append(demo.seed_programme)
         del tasks  # imported to register its Celery tasks in every process
+        from programme import records as my_records
+        from wellbeing.records import MY_RECORDS_SECTIONS
+
+        MY_RECORDS_SECTIONS.append(my_records.my_record_sections)  # "My records" and access requests
+        from programme import retention  # noqa: F401 (registers its record kinds for retention)

@@ -14,7 +14,8 @@ class TalksConfig(AppConfig):
         from wellbeing.demo import DEMO_EXTENSIONS
         from wellbeing.home import HOME_SECTIONS
         from wellbeing.models import FollowUp
-        from wellbeing.views.pages import MY_RECORDS_SECTIONS, PERSON_PAGE_FACTS, PERSON_PAGE_LINKS
+        from wellbeing.records import MY_RECORDS_SECTIONS
+        from wellbeing.views.pages import PERSON_PAGE_FACTS, PERSON_PAGE_LINKS
 
         rules.register()
         figures.register()
@@ -26,3 +27,4 @@ class TalksConfig(AppConfig):
         selectors.FOLLOWUP_BADGES[FollowUp.Kind.TALK_DUE] = home.followup_badges
         MY_RECORDS_SECTIONS.append(records.my_record_sections)
         DEMO_EXTENSIONS.append(demo.seed_talks)
+        from talks import retention  # noqa: F401 (registers its record kinds for retention)

@@ -87,6 +87,8 @@ class Talk(TimeStampedModel):
     #: 1 as first saved; each amendment by the author keeps the version it replaces (TalkVersion).
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     amended_at = models.DateTimeField(_("last amended"), null=True, blank=True)
+    # Set by retention (docs/data-lifecycle.md) once the recorded text is cleared.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("heart-to-heart talk")

@@ -27,6 +27,8 @@ class WellbeingConfig(AppConfig):
         receivers.connect()
         i18n_third_party.apply()
         figures_core.register()
+        from wellbeing import retention_core  # noqa: F401 (registers the core's record kinds for retention)
+
         workload.register()
         # Screening's home page sections (staff, counselling team, check-ups) and demo data.
         for module in (home_staff, home_counsel, home_campaigns):
@@ -34,3 +36,4 @@ class WellbeingConfig(AppConfig):
         DEMO_EXTENSIONS.append(seed_screening)
         PERSON_PAGE_LINKS.append(screening_rules.person_page_links)
         del screening_tasks, sync_tasks  # imported to register their Celery tasks in every process
+        from wellbeing import service_checks  # noqa: F401 (connects the Celery worker's start-up checks)

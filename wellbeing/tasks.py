@@ -9,7 +9,7 @@ from celery import shared_task
 from django.core.management import call_command
 from django.utils import timezone
 
-from wellbeing import lifecycle
+from wellbeing import lifecycle, retention
 from wellbeing.actors import task_actor
 from wellbeing.reminders import delivery, scan
 
@@ -23,6 +23,13 @@ def _queue(delivery_ids: list[int]) -> None:
 def purge_expired_sessions() -> None:
     """Delete expired sessions (a second run finds nothing)."""
     call_command("clearsessions")
+
+
+@shared_task(name="wellbeing.apply_retention", ignore_result=True, time_limit=3600, soft_time_limit=3300)
+def apply_retention() -> None:
+    """Daily: delete or anonymise what is past retention, kind by kind in small batches (one kind
+    failing does not stop the others; a second run finds nothing left to do). docs/data-lifecycle.md."""
+    retention.run(actor=task_actor("wellbeing.apply_retention"))
 
 
 @shared_task(name="wellbeing.scan_followups", ignore_result=True, time_limit=240, soft_time_limit=200)

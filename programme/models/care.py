@@ -30,6 +30,8 @@ class CareRecord(TimeStampedModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
     )
+    # Set by retention (docs/data-lifecycle.md) once the note is cleared.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("care record")

@@ -143,6 +143,8 @@ class Person(TimeStampedModel):
         validators=[WORK_USER_ID_VALIDATOR],
         help_text=_("The person's userid in DingTalk (钉钉), for personal work notifications."),
     )
+    # Set by retention (docs/data-lifecycle.md) once a person who left long ago is anonymised.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
 
     objects = PersonQuerySet.as_manager()
 
