@@ -8,22 +8,37 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from talks import selectors
-from talks.models import TalkAction
-from wellbeing.views.pages import RecordRow, RecordSection
+from talks.models import Talk, TalkAction
+from wellbeing.audit import audit_sensitive_reads
+from wellbeing.records import RecordRow, RecordSection, RecordsQuery
 
 
-def my_actions(*, user, limit: int = 50) -> list[TalkAction]:
+def my_actions(*, user, limit: int | None = 50) -> list[TalkAction]:
     """The agreed actions the user owns (access.md "talk: agreed actions": staff see the ones they
     own), open ones first; one query with the follow-up that tracks each."""
+    if user is None:
+        return []
     actions = TalkAction.objects.filter(owner=user).select_related("followup").order_by("-due_date", "-id")[:limit]
     return sorted(actions, key=lambda a: (a.followup is not None and not a.followup.is_active, a.due_date))
 
 
-def my_record_sections(request, person) -> list[RecordSection]:
+def shared_summaries(*, query: RecordsQuery) -> list[tuple[Talk, str]]:
+    """The talks the person took part in, with the summary shared with them and nothing else (what a
+    participant sees, talks.rules.talk_fields), whether or not they can still log in (a former member
+    of staff's access request). The reads are audited under the reader, in one statement."""
+    talks = list(
+        Talk.objects.filter(pk__in=Talk.objects.filter(participations__person=query.person).values("pk"))
+        .select_related("led_by__person")
+        .order_by("-held_at", "-id")[: query.limit()]
+    )
+    audit_sensitive_reads(actor=query.reader, targets=talks, fields=["shared_summary"], subject_person=query.person)
+    return [(t, t.shared_summary) for t in talks]
+
+
+def my_record_sections(query: RecordsQuery) -> list[RecordSection]:
     """Two sections: my talks (date, kind, who led it, the shared summary) and my agreed actions."""
     talk_rows = []
-    for talk, summary in selectors.my_talk_summaries(user=request.user):  # audited: one entry per talk
+    for talk, summary in shared_summaries(query=query):  # audited: one entry per talk
         leader = getattr(getattr(talk.led_by, "person", None), "full_name", "") or talk.led_by.get_username()
         talk_rows.append(
             RecordRow(
@@ -34,7 +49,7 @@ def my_record_sections(request, person) -> list[RecordSection]:
             )
         )
     action_rows = []
-    for action in my_actions(user=request.user):
+    for action in my_actions(user=query.user, limit=query.limit()):
         done = action.followup is not None and not action.followup.is_active
         status = action.followup.get_status_display() if action.followup is not None else _("open")
         action_rows.append(

@@ -47,6 +47,19 @@ def person_set_work_ids(access: Access, person) -> bool:
     return person is None or policy.in_subtree(person.unit, access.units_for(Role.HR_OFFICER))
 
 
+def person_access_request(access: Access, person) -> bool:
+    """Export everything recorded about a person (PIPL §45; docs/privacy.md): the person themself,
+    from "My records"; and administrators, who answer a person's written request on their behalf
+    (a former member of staff can no longer log in) - they hold the accounts and read the audit trail
+    (access.md), and the export is audited with the request's reference. Without a person: whether
+    the principal may answer anyone's request."""
+    if access.user is None:
+        return False
+    if access.has(Role.ADMINISTRATOR):
+        return True
+    return person is not None and access.person is not None and access.person.pk == person.pk
+
+
 def person_sync(access: Access, obj) -> bool:
     """Create and change people by their HR record (the sync endpoints, PUT / PATCH of a record): an
     HR system with ``people:write``. Signed-in users change people in the admin."""
@@ -310,6 +323,7 @@ RULES = {
     "person.directory": person_directory,
     "person.reports": person_reports,
     "person.set_work_ids": person_set_work_ids,
+    "person.access_request": person_access_request,
     "person.sync": person_sync,
     "org.sync": org_sync,
     "changes.read": changes_read,

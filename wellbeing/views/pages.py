@@ -1,8 +1,6 @@
 """The core's pages: each role's home, the people directory, a person's profile and what is recorded
 about oneself."""
 
-from dataclasses import dataclass
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -15,6 +13,7 @@ from wellbeing import policy, selectors
 from wellbeing.forms import PersonSearchForm
 from wellbeing.home import sections_for as home_sections
 from wellbeing.models import Role
+from wellbeing.records import RecordsQuery, record_sections
 
 
 @require_GET
@@ -65,6 +64,9 @@ def person_detail(request, external_id: str):
     if can_set_work_ids:
         url = reverse("person-work-ids", args=[person.external_id])
         links.append((_("Work messaging IDs"), url, "outline-secondary"))
+    if policy.can(request.user, "person.access_request", person):
+        url = reverse("person-access-request", args=[person.external_id])
+        links.append((_("Access request: export their records"), url, "outline-secondary"))
     facts = [fact for provider in PERSON_PAGE_FACTS for fact in provider(request.user, person)]
     context = {"person": person, "links": links, "facts": facts, "can_set_work_ids": can_set_work_ids}
     return render(request, "wellbeing/person.html", context)
@@ -79,33 +81,6 @@ PERSON_PAGE_LINKS: list = []
 PERSON_PAGE_FACTS: list = []
 
 
-@dataclass(frozen=True)
-class RecordRow:
-    heading: str
-    detail: str = ""
-    text: str = ""  # longer text, shown with its line breaks
-    url: str = ""
-    muted: bool = False  # done or closed
-
-
-@dataclass(frozen=True)
-class RecordSection:
-    """One part of "everything recorded about me": a heading and its rows (plain text, escaped when
-    shown)."""
-
-    key: str  # a stable name (the section's data-testid)
-    title: str
-    rows: list[RecordRow]
-    empty: str = ""  # what to say when there are no rows
-
-
-#: Other apps add their part of "everything recorded about me" from their AppConfig.ready():
-#: callables (request, person) -> [RecordSection], each reading through its own selectors (and auditing
-#: what it shows), so the core imports none of them. Sections appear in registration order, before
-#: the core's own (follow-ups, referrals).
-MY_RECORDS_SECTIONS: list = []
-
-
 @require_GET
 @login_required
 def my_records(request):
@@ -115,10 +90,9 @@ def my_records(request):
     person = policy.access_for(request.user).person
     if person is None:
         raise PermissionDenied
-    sections = [section for provider in MY_RECORDS_SECTIONS for section in provider(request, person)]
     context = {
         "person": person,
-        "sections": sections,
+        "sections": record_sections(RecordsQuery(reader=request.user, person=person)),
         "followups": selectors.my_followups(user=request.user),
         "referrals": selectors.referral_statuses_about_me(user=request.user),
     }
