@@ -152,13 +152,16 @@ def screening_section(query: RecordsQuery) -> RecordSection:
 
 def reads_section(query: RecordsQuery) -> RecordSection:
     """Who read the person's records, and when: every entry of the audit trail that names the person
-    as whose information was read (sensitive-text reads, emergency access, earlier exports). Entries
+    as whose information was read by someone else (sensitive-text reads, emergency access, exports an
+    administrator made). Entries
     carry neutral record labels, never text. Not on the page: access.md gives it "on request"."""
     events = (
         AuditEvent.objects.filter(
             subject_person=query.person,
             action__in=[AuditEvent.Action.SENSITIVE_READ, AuditEvent.Action.BREAK_GLASS],
         )
+        # Their own reads (My records, their own exports) are not news to them, and would bury the rest.
+        .exclude(actor_id=query.person.user_id)
         .select_related("actor__person")
         .order_by("created_at", "id")
     )

@@ -190,13 +190,16 @@ def test_the_export_is_one_audit_entry_without_content(as_principal, org):
     assert "my-records-talks" in entry.changes["sections"] and "records-cases" in entry.changes["sections"]
 
 
-def test_my_next_export_lists_the_reads_of_my_records_with_who_and_when(as_principal, org):
+def test_my_next_export_lists_who_else_read_my_records_with_when(as_principal, org):
     client = as_principal("staff")
-    _download(client)
+    _download(client)  # my own reads are not listed back to me
+    url = reverse("person-access-request", args=[org.people["staff"].external_id])
+    _download(as_principal("administrator"), url, {"reference": REFERENCE})
     _, html = _download(client)
     reads = html.split('data-testid="records-reads"')[1]
     assert "Records exported (access request)" in reads
-    assert "2026-03-02 10:00 · 王静" in reads
+    assert "2026-03-02 10:00 · 孙管理" in reads
+    assert "10:00 · 王静" not in reads  # the staff member's own export
 
 
 def test_a_supervisor_may_not_export_a_report_and_others_do_not_find_the_person(as_principal, org):
