@@ -37,7 +37,10 @@ def _plan_text(plan: SafetyPlan) -> str:
 
 
 def my_record_sections(query: RecordsQuery) -> list[RecordSection]:
-    """One section: the person's cases (three queries however many, plus one audit statement)."""
+    """One section: the person's cases (three queries however many, plus one audit statement); in the
+    export only (the page does not show it, so it reads nothing and records no read)."""
+    if not query.complete or not query.by_the_person:
+        return []
     cases = list(
         Case.objects.filter(person=query.person)
         .select_related("counsellor__person")

@@ -21,7 +21,7 @@ from cases.models import (
     Transfer,
 )
 from wellbeing.models import Person, Referral, Screening
-from wellbeing.retention import ANONYMISE, RecordKind, cutoff_date, register_kind
+from wellbeing.retention import ANONYMISE, RecordKind, cutoff_date, register_hold, register_kind
 
 
 def cases_due(cutoff: datetime):
@@ -53,7 +53,14 @@ def anonymise_cases(pks: list[int], cutoff: datetime) -> int:
     return Case.objects.filter(pk__in=pks).update(closing_summary="", anonymised_at=timezone.now())
 
 
+def people_with_an_open_case():
+    """A case still open (the lead counsellor has not closed it after the person left) keeps the
+    person and what led to it - their name, the referral's note, the screening answers - as they are."""
+    return Case.objects.exclude(status=Case.Status.CLOSED).values("person_id")
+
+
 def register() -> None:
+    register_hold(people_with_an_open_case)
     register_kind(
         RecordKind(
             key="cases.text",

@@ -82,10 +82,12 @@ def _care_rows(query: RecordsQuery) -> list[RecordRow]:
 
 
 def my_record_sections(query: RecordsQuery) -> list[RecordSection]:
-    return [
+    sections = [
         RecordSection(
             "records-registrations", _("Activities you registered for"), _registration_rows(query), _("None.")
         ),
         RecordSection("records-feedback", _("Feedback you gave"), _feedback_rows(query), _("None.")),
-        RecordSection("records-care", _("Care records"), _care_rows(query), _("No care records.")),
     ]
+    if query.by_the_person:  # care records are the supervisor's and HR's, not an administrator's to read
+        sections.append(RecordSection("records-care", _("Care records"), _care_rows(query), _("No care records.")))
+    return sections

@@ -13,12 +13,17 @@ from wellbeing.audit import audit_sensitive_reads
 from wellbeing.records import RecordRow, RecordSection, RecordsQuery
 
 
-def my_actions(*, user, limit: int | None = 50) -> list[TalkAction]:
-    """The agreed actions the user owns (access.md "talk: agreed actions": staff see the ones they
-    own), open ones first; one query with the follow-up that tracks each."""
+def my_actions(*, user, person, limit: int | None = 50) -> list[TalkAction]:
+    """The agreed actions about the person that they own themselves (access.md "talk: agreed actions":
+    staff see the ones they own), open ones first; one query with the follow-up that tracks each. A
+    supervisor's actions about their reports are about someone else: not in the supervisor's records."""
     if user is None:
         return []
-    actions = TalkAction.objects.filter(owner=user).select_related("followup").order_by("-due_date", "-id")[:limit]
+    actions = (
+        TalkAction.objects.filter(owner=user, person=person)
+        .select_related("followup")
+        .order_by("-due_date", "-id")[:limit]
+    )
     return sorted(actions, key=lambda a: (a.followup is not None and not a.followup.is_active, a.due_date))
 
 
@@ -36,7 +41,10 @@ def shared_summaries(*, query: RecordsQuery) -> list[tuple[Talk, str]]:
 
 
 def my_record_sections(query: RecordsQuery) -> list[RecordSection]:
-    """Two sections: my talks (date, kind, who led it, the shared summary) and my agreed actions."""
+    """Two sections: my talks (date, kind, who led it, the shared summary) and my agreed actions; for
+    the person only (an administrator may not read talks: access.md)."""
+    if not query.by_the_person:
+        return []
     talk_rows = []
     for talk, summary in shared_summaries(query=query):  # audited: one entry per talk
         leader = getattr(getattr(talk.led_by, "person", None), "full_name", "") or talk.led_by.get_username()
@@ -49,7 +57,7 @@ def my_record_sections(query: RecordsQuery) -> list[RecordSection]:
             )
         )
     action_rows = []
-    for action in my_actions(user=query.user, limit=query.limit()):
+    for action in my_actions(user=query.user, person=query.person, limit=query.limit()):
         done = action.followup is not None and not action.followup.is_active
         status = action.followup.get_status_display() if action.followup is not None else _("open")
         action_rows.append(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from talks.models import Talk, TalkAction, TalkAnnotation, TalkParticipant, TalkVersion
-from wellbeing.models import Person
+from wellbeing.models import FollowUp, Person
 from wellbeing.retention import ANONYMISE, RecordKind, cutoff_date, register_kind
 
 #: The text a talk records (everything else - when, kind, occasion, trigger, duration, the state of
@@ -37,6 +37,10 @@ def anonymise_talks(pks: list[int], cutoff: datetime) -> int:
     TalkVersion.objects.filter(talk_id__in=pks).delete()
     TalkAnnotation.objects.filter(talk_id__in=pks).delete()
     TalkAction.objects.filter(talk_id__in=pks).update(description="")
+    # The follow-ups tracking those actions carry a copy of the text as their title (shown, once
+    # cleared, as the kind: "Agreed action") and the owner's words on how it went.
+    followups = TalkAction.objects.filter(talk_id__in=pks, followup__isnull=False).values("followup_id")
+    FollowUp.objects.filter(pk__in=followups).update(title="", outcome="", snooze_reason="")
     return Talk.objects.filter(pk__in=pks).update(**dict.fromkeys(TEXT_FIELDS, ""), anonymised_at=timezone.now())
 
 

@@ -186,6 +186,10 @@ READ_ONLY_SQLSTATES = frozenset({"25006"})  # read_only_sql_transaction (a stand
 NO_SPACE_SQLSTATES = frozenset({"53100"})  # disk_full
 #: SQLite says so in words (its errors carry no code Django keeps).
 SQLITE_NO_WRITES = ("readonly database", "database or disk is full")
+#: The server shutting down or restarting, too many connections, a lock that did not come in time
+#: (besides class 08, the connection exceptions, and errors raised before any server answered).
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "55P03"})
+SQLITE_UNAVAILABLE = ("database is locked", "unable to open database")
 
 
 def database_fault(exc: BaseException) -> str | None:
@@ -203,7 +207,15 @@ def database_fault(exc: BaseException) -> str | None:
         return "disk_full"
     if isinstance(exc, InternalError):
         return None  # any other internal error is not an outage
-    return "unavailable"
+    if isinstance(exc, InterfaceError):
+        return "unavailable"  # the connection is closed or broken
+    if type(cause).__module__.startswith("sqlite3"):
+        return "unavailable" if any(words in text for words in SQLITE_UNAVAILABLE) else None
+    if sqlstate is None or sqlstate.startswith("08") or sqlstate in UNAVAILABLE_SQLSTATES:
+        return "unavailable"  # no answer from the server at all, or the server says it cannot serve
+    # A deadlock, a serialization failure, a cancelled statement, a limit exceeded, a missing table:
+    # errors of the request itself, not of the database's availability - a 500 with its traceback.
+    return None
 
 
 def database_fault_message(fault: str) -> str:

@@ -49,6 +49,10 @@ class RecordsQuery:
     reader: object
     person: Person
     complete: bool = False
+    #: False when someone else (an administrator answering a written request) makes the export:
+    #: providers then leave out what that reader may not see (access.md: no talk, case, screening or
+    #: care text for an administrator), and the file says what is left out and where to get it.
+    by_the_person: bool = True
 
     @property
     def user(self):

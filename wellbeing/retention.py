@@ -74,7 +74,9 @@ class RecordKind:
         return f"RETENTION_{self.key.upper().replace('.', '_')}_DAYS"
 
     def days(self) -> int:
-        return int(getattr(settings, "RETENTION", {}).get(self.key, self.default_days))
+        """The configured period, never below the legal floor: the system check refuses a shorter one,
+        but the worker does not run checks, so a misconfigured period still keeps what the law asks."""
+        return max(int(getattr(settings, "RETENTION", {}).get(self.key, self.default_days)), self.minimum_days)
 
     def cutoff(self, now: datetime) -> datetime:
         return now - timedelta(days=self.days())
@@ -97,6 +99,24 @@ def register_kind(kind: RecordKind) -> RecordKind:
         raise ValueError(f"{kind.key}: the action is one of {ACTIONS}.")
     _kinds[kind.key] = kind
     return kind
+
+
+#: People whose records are kept whatever their age, however long ago they left: each app registers a
+#: callable returning a queryset of Person ids (the cases app: people with a case still open).
+_holds: list[Callable[[], QuerySet]] = []
+
+
+def register_hold(people_ids: Callable[[], QuerySet]) -> Callable[[], QuerySet]:
+    """Called from an app's AppConfig.ready()."""
+    _holds.append(people_ids)
+    return people_ids
+
+
+def people_on_hold_excluded(people: QuerySet) -> QuerySet:
+    """``people`` less those an app holds (a person-anchored kind's ``due`` passes its people here)."""
+    for hold in _holds:
+        people = people.exclude(pk__in=hold())
+    return people
 
 
 def kinds() -> list[RecordKind]:

@@ -14,7 +14,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wellbeing.models import AuditEvent, ChangeEntry, Delivery, Notification, Person, Referral, Screening
+from wellbeing.models import (
+    AuditEvent,
+    ChangeEntry,
+    Delivery,
+    FollowUp,
+    Notification,
+    Person,
+    Referral,
+    Screening,
+)
 from wellbeing.retention import (
     ANONYMISE,
     AUDIT_MINIMUM_DAYS,
@@ -22,6 +31,7 @@ from wellbeing.retention import (
     LOG_MINIMUM_DAYS,
     RecordKind,
     cutoff_date,
+    people_on_hold_excluded,
     register_check,
     register_kind,
 )
@@ -97,6 +107,13 @@ def anonymise_people(pks: list[int], cutoff: datetime) -> int:
         count += 1
     Referral.objects.filter(person_id__in=pks).update(note="")
     Screening.objects.filter(person_id__in=pks).update(answers=[], review_reason="")
+    # Follow-ups about them: the name worded into their titles ("Heart-to-heart talk with ..."), and
+    # the free words of how each went or why it was put off.
+    for followup in FollowUp.objects.filter(person_id__in=pks).only("pk", "person_id", "title_params"):
+        if "name" in (followup.title_params or {}):
+            params = {**followup.title_params, "name": f"{ANONYMOUS_PREFIX}{followup.person_id:06d}"}
+            FollowUp.objects.filter(pk=followup.pk).update(title_params=params)
+    FollowUp.objects.filter(person_id__in=pks).update(outcome="", snooze_reason="")
     return count
 
 
@@ -222,8 +239,10 @@ def register() -> None:
             default_days=5 * 365,
             anchor=_("the leaving date"),
             action=ANONYMISE,
-            due=lambda cutoff: Person.objects.filter(
-                Q(status=Person.Status.LEFT, left_on__lt=cutoff_date(cutoff), anonymised_at__isnull=True)
+            due=lambda cutoff: people_on_hold_excluded(
+                Person.objects.filter(
+                    Q(status=Person.Status.LEFT, left_on__lt=cutoff_date(cutoff), anonymised_at__isnull=True)
+                )
             ),
             apply=anonymise_people,
             order=90,

@@ -153,15 +153,15 @@ def screening_section(query: RecordsQuery) -> RecordSection:
 def reads_section(query: RecordsQuery) -> RecordSection:
     """Who read the person's records, and when: every entry of the audit trail that names the person
     as whose information was read by someone else (sensitive-text reads, emergency access, exports an
-    administrator made). Entries
-    carry neutral record labels, never text. Not on the page: access.md gives it "on request"."""
+    administrator made). Entries carry neutral record labels, never text. Not on the page: access.md
+    gives it "on request"."""
     events = (
         AuditEvent.objects.filter(
             subject_person=query.person,
             action__in=[AuditEvent.Action.SENSITIVE_READ, AuditEvent.Action.BREAK_GLASS],
         )
         # Their own reads (My records, their own exports) are not news to them, and would bury the rest.
-        .exclude(actor_id=query.person.user_id)
+        .exclude(actor_id=query.person.user_id or 0)
         .select_related("actor__person")
         .order_by("created_at", "id")
     )
@@ -176,11 +176,9 @@ def reads_section(query: RecordsQuery) -> RecordSection:
 
 
 def core_sections(query: RecordsQuery) -> list[RecordSection]:
-    """The core's sections of an access-request export, before the apps' sections."""
-    return [
-        directory_section(query),
-        roles_section(query),
-        followups_section(query),
-        referrals_section(query),
-        screening_section(query),
-    ]
+    """The core's sections of an access-request export, before the apps' sections. Follow-ups,
+    referrals and screening results are the person's to read, not an administrator's (access.md)."""
+    sections = [directory_section(query), roles_section(query)]
+    if query.by_the_person:
+        sections += [followups_section(query), referrals_section(query), screening_section(query)]
+    return sections

@@ -75,3 +75,22 @@ def test_the_text_goes_the_day_after_the_period_from_the_later_of_closing_and_le
     assert (flag.kind, flag.reason) == ("family", "")
     assert Referral.objects.get(case_link__case=case).note == ""  # the referral taken in, too
     assert _run(end + timedelta(days=2)) == 0
+
+
+def test_a_person_who_left_with_a_case_still_open_is_not_anonymised(org):
+    """Whatever the age of the leaving: the case, and the name and referral note it rests on, stay
+    until the lead counsellor closes it."""
+    case = _case(org)
+    core_services.person_leave(actor=ACTOR, person=org.people["colleague"], left_on=OPENED.date())
+    at = OPENED + timedelta(days=retention.kind("people").days() + 30)
+    with time_machine.travel(at, tick=False):
+        retention.run(actor=RUNNER, only=["people"])
+    colleague = org.people["colleague"]
+    colleague.refresh_from_db()
+    assert colleague.full_name == "李明" and colleague.anonymised_at is None
+    assert Referral.objects.get(case_link__case=case).note == "家里有事"
+    _close(org, case, at)
+    with time_machine.travel(at + timedelta(days=1), tick=False):
+        retention.run(actor=RUNNER, only=["people"])
+    colleague.refresh_from_db()
+    assert colleague.full_name.startswith("anon-")

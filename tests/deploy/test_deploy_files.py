@@ -8,6 +8,7 @@ nginx's own `nginx -t` and `systemd-analyze verify` check the syntax when those 
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import re
 import shutil
@@ -369,3 +370,14 @@ def test_the_procfile_names_the_three_processes():
     assert processes["web"] == "gunicorn -c deploy/gunicorn.conf.py"
     assert processes["worker"].startswith("celery -A config worker") and "-O fair" in processes["worker"]
     assert processes["beat"] == "celery -A config beat --loglevel=INFO"
+
+
+def test_the_compose_web_takes_the_client_address_from_its_own_nginx_only():
+    """X-Real-IP is believed from the nginx service's fixed address alone: a request from anywhere
+    else on the compose network (or through the published port) cannot choose its address."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    nginx_ip = compose["services"]["nginx"]["networks"]["default"]["ipv4_address"]
+    trusted = compose["services"]["web"]["environment"]["TRUSTED_PROXY_IPS"].split(",")
+    assert trusted == [nginx_ip]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(nginx_ip) in ipaddress.ip_network(subnet)

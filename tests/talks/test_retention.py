@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-from talks.models import Talk, TalkVersion
-from talks.services import TalkAmendment, TalkInput, talk_amend, talk_create
+from talks.models import Talk, TalkAction, TalkVersion
+from talks.services import ActionInput, TalkAmendment, TalkInput, talk_amend, talk_create
 from tests.factories import ACTOR
 from wellbeing import retention, services
 from wellbeing.actors import SystemActor
@@ -27,6 +27,7 @@ def _group_talk(org) -> Talk:
                 kind=Talk.Kind.GROUP,
                 held_at=HELD,
                 main_content="集体座谈：加班问题",
+                actions=[ActionInput(description="李明调休三天", due_date=HELD.date() + timedelta(days=14))],
             ),
         )
         talk_amend(
@@ -60,4 +61,6 @@ def test_it_waits_for_every_participant_to_have_left_for_the_whole_period(org):
     assert talk.main_content == "" and talk.anonymised_at is not None
     assert talk.kind == Talk.Kind.GROUP and talk.participations.count() == 2
     assert not TalkVersion.objects.filter(talk=talk).exists()  # earlier wordings go too
+    action = TalkAction.objects.select_related("followup").get(talk=talk)
+    assert action.description == "" and action.followup.title == ""  # its follow-up's copy of the text too
     assert _run(end + timedelta(days=2)) == 0

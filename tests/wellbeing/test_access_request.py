@@ -220,7 +220,9 @@ def test_an_administrator_answers_a_written_request_with_its_reference(as_princi
     assert url in person_page
     response, html = _download(admin, url, {"reference": REFERENCE})
     assert "tanxin-records-EX-staff-2026-03-02.html" in response["Content-Disposition"]
-    assert "共享小结1" in html and "王静" in html and REFERENCE in html and "孙管理" in html
+    assert "王静" in html and REFERENCE in html and "孙管理" in html
+    assert "共享小结1" not in html  # talks are not an administrator's to read: the person downloads them
+    assert 'data-testid="export-by-administrator"' in html
     [entry] = _exports()
     assert entry.actor == org.users["administrator"] and entry.subject_person == org.people["staff"]
     assert entry.reason == REFERENCE
@@ -245,7 +247,52 @@ def test_a_former_member_of_staff_gets_their_records_through_an_administrator(as
         reverse("person-access-request", args=[org.people["staff"].external_id]),
         {"reference": REFERENCE},
     )
-    assert "已约定下月调整值班" in html and "王静" in html
+    assert "王静" in html and 'data-testid="export-by-administrator"' in html
+    assert "已约定下月调整值班" not in html  # their talks come from the counselling team on request
+
+
+def test_an_administrator_s_copy_holds_no_talk_case_screening_or_care_text_and_reads_none(as_principal, org):
+    _everything_about_the_staff_member(org)
+    reads_before = AuditEvent.objects.filter(action=AuditEvent.Action.SENSITIVE_READ).count()
+    _, html = _download(
+        as_principal("administrator"),
+        reverse("person-access-request", args=[org.people["staff"].external_id]),
+        {"reference": REFERENCE},
+    )
+    for hidden in ("共享小结1", "约定行动1", "傍晚去河边散步", "上门慰问，协调丧假", "提交年假计划", "Score ", "C-"):
+        assert hidden not in html, hidden
+    assert "王静" in html and "2026-03-09 – 2026-03-10" in html and "春季减压沙龙" in html  # what an admin may see
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SENSITIVE_READ).count() == reads_before + 1  # the export
+
+
+def test_a_supervisor_s_own_records_leave_out_the_actions_they_own_about_their_reports(as_principal, org):
+    talk_create(
+        actor=org.users["supervisor"],
+        data=TalkInput(
+            participants=[org.people["staff"]],
+            held_at=timezone.now() - timedelta(days=1),
+            main_content="谈话内容",
+            actions=[
+                ActionInput(
+                    description="为王静减少夜班",
+                    due_date=timezone.localdate() + timedelta(days=10),
+                    owner_kind=TalkAction.OwnerKind.SUPERVISOR,
+                )
+            ],
+        ),
+    )
+    supervisor = as_principal("supervisor")
+    assert "为王静减少夜班" not in supervisor.get(reverse("my-records")).content.decode()
+    _, html = _download(supervisor)
+    assert "为王静减少夜班" not in html
+
+
+def test_my_records_page_reads_no_safety_plan_it_does_not_show(as_principal, org):
+    _case(org)
+    html = as_principal("staff").get(reverse("my-records")).content.decode()
+    assert "傍晚去河边散步" not in html
+    reads = AuditEvent.objects.filter(action=AuditEvent.Action.SENSITIVE_READ)
+    assert not [e for e in reads if "coping_strategies" in e.changes.get("fields", [])]  # no read recorded
 
 
 def test_the_new_sections_show_on_my_records_but_the_ledger_cases_and_reads_only_in_the_export(as_principal, org):

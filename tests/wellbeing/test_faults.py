@@ -164,6 +164,19 @@ def test_a_connection_lost_before_the_view_runs_is_a_503_too(org, path, json_bod
     assert client.get(path).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "sqlstate",
+    ["40P01", "40001", "57014", "54000", "42P01"],  # deadlock, serialization, timeout, limit, no table
+)
+def test_an_error_of_the_request_itself_is_a_500_not_a_503(org, sqlstate):
+    """A database error that is not about reaching the database must not hide behind 'try again'."""
+    cause = psycopg.errors.lookup(sqlstate)("crafted")
+    client = Client(raise_request_exception=False)
+    verified_login(client, org.users["supervisor"])
+    with connection.execute_wrapper(LoseConnectionAt('FROM "django_session"', cause=cause)):
+        assert client.get("/").status_code == 500
+
+
 def test_a_bug_is_still_a_500_not_a_503(org):
     """Only database faults are 503: a programming error must not hide behind 'try again'."""
     client = Client(raise_request_exception=False)

@@ -32,7 +32,7 @@ from wellbeing import retention, services, tasks
 from wellbeing.actors import SystemActor
 from wellbeing.audit import audit_record
 from wellbeing.figures import Period
-from wellbeing.models import AuditEvent, ChangeEntry, Notification, Person, Referral
+from wellbeing.models import AuditEvent, ChangeEntry, FollowUp, Notification, Person, Referral
 from wellbeing.retention import AUDIT_MINIMUM_DAYS
 from wellbeing.retention_core import delete_audit_rows
 
@@ -87,6 +87,17 @@ def test_the_database_refuses_to_delete_an_audit_entry_younger_than_the_legal_fl
     assert delete_audit_rows([old.pk], NOW) == 1
 
 
+def test_a_period_configured_below_the_legal_floor_still_keeps_what_the_law_asks(db, settings):
+    """The worker runs no system checks: a misconfigured period is raised to the floor, not obeyed."""
+    settings.RETENTION = {**settings.RETENTION, "audit": 30}
+    young = _entry_at(NOW - timedelta(days=100), AuditEvent.Action.LOGIN)
+    old = _entry_at(NOW - timedelta(days=AUDIT_MINIMUM_DAYS + 2), AuditEvent.Action.LOGIN)
+    result = _run("audit", at=NOW)
+    assert result["audit"].days == AUDIT_MINIMUM_DAYS
+    assert AuditEvent.objects.filter(pk=young.pk).exists()
+    assert not AuditEvent.objects.filter(pk=old.pk).exists()
+
+
 def test_an_api_call_is_kept_by_its_own_period_not_the_audit_trails(db):
     """The audit kind leaves API calls alone and the API-call kind leaves the rest alone."""
     old = NOW - timedelta(days=400)
@@ -134,6 +145,16 @@ def test_a_person_who_left_is_anonymised_the_day_after_the_period_ends(db, org):
     referral = services.referral_create(
         actor=org.users["supervisor"], person=colleague, urgency="soon", reason="family", note="家里有事"
     )
+    about_them = services.followup_create(
+        actor=ACTOR,
+        owner=org.users["supervisor"],
+        title_key="talk.due",  # "Heart-to-heart talk with {name}"
+        title_params={"name": colleague.full_name},
+        kind="general",
+        due_at=timezone.now() + timedelta(days=3),
+        person=colleague,
+    )
+    services.followup_complete(actor=org.users["supervisor"], followup=about_them, outcome="李明说家里已安顿好")
     services.person_leave(actor=ACTOR, person=colleague, left_on=left_on)
     last_day = timezone.make_aware(datetime.combine(left_on + timedelta(days=days), datetime.min.time())) + timedelta(
         hours=12
@@ -150,6 +171,9 @@ def test_a_person_who_left_is_anonymised_the_day_after_the_period_ends(db, org):
     assert (colleague.email, colleague.phone, colleague.position, colleague.date_of_birth) == ("", "", "", None)
     assert colleague.unit == org.section_a1 and colleague.left_on == left_on  # what the figures count
     assert Referral.objects.get(pk=referral.pk).note == ""
+    # Follow-ups about them no longer carry their name, nor the words of how they went.
+    for followup in FollowUp.objects.filter(person=colleague):
+        assert "李明" not in str(followup.title_params) and followup.outcome == "" and followup.snooze_reason == ""
     # Someone still here is untouched.
     assert Person.objects.get(pk=org.people["staff"].pk).full_name == "王静"
 

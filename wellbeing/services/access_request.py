@@ -63,7 +63,7 @@ def access_request_export(*, actor, person: Person, reference: str = "") -> Acce
     own = me is not None and me.pk == person.pk
     reference = clean_reference(reference, required=not own)
     person = Person.objects.select_related("unit", "manager", "user").get(pk=person.pk)
-    query = RecordsQuery(reader=actor, person=person, complete=True)
+    query = RecordsQuery(reader=actor, person=person, complete=True, by_the_person=own)
     with transaction.atomic():
         sections = [*core_sections(query), *record_sections(query)]
         sections.append(reads_section(query))  # last: it lists the reads this export has just audited
