@@ -36,6 +36,7 @@ from django.utils import timezone
 from leave import services
 from leave.calendar import Calendar
 from leave.models import LeaveLedgerEntry, LeaveRequest, LeaveType, OvertimeRecord
+from leave.services import ledger
 from wellbeing import policy
 from wellbeing import services as core
 from wellbeing.actors import command_actor
@@ -358,3 +359,5 @@ def _weekend_work(calendar: Calendar, today: date) -> None:
             if services.days_for(r.hours) > 0
         ]
     )
+    # Written in bulk, past ``ledger.append``: their people's yearly totals are summed again.
+    ledger.rebuild_totals({r.person_id for r in records})

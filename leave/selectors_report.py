@@ -7,7 +7,9 @@ Only HR officers, for their units (rule ``leave.report``; scope ``policy.subtree
 they hold the role for): an administrator or a supervisor gets nothing here. People are grouped by
 the unit they belong to (a town's own staff and each of its sections are separate rows), in the
 tree's order; people who have left are not counted. Every figure is summed by the database (GROUP BY),
-so the report runs the same five queries whatever the headcount (``bench/leave_report.py``).
+so the report runs the same five queries whatever the headcount (``bench/leave_report.py``); the
+days entitled, taken and accrued come from the yearly totals the ledger keeps (``LeaveYearTotal``),
+one row per person and year instead of every line.
 
 Nothing clinical, and nothing about care leave: approved leave that began as a counsellor's
 recommendation is ordinary annual leave here, counted like any other and never marked."""
@@ -19,26 +21,20 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
-    ExpressionWrapper,
     F,
-    IntegerField,
-    Min,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from leave.models import LeaveLedgerEntry, LeaveType, OvertimeRecord
+from leave.models import LeaveLedgerEntry, LeaveType, LeaveYearTotal, OvertimeRecord
 from wellbeing import policy
 from wellbeing.models import OrgUnit, Person, Role
 
@@ -154,7 +150,11 @@ def hr_units(principal) -> list[OrgUnit]:
 
 
 def _sum(expression, **filter_q) -> Coalesce:
-    return Coalesce(Sum(expression, filter=Q(**filter_q) if filter_q else None), Value(ZERO), output_field=DAYS_FIELD)
+    return _sum_q(expression, Q(**filter_q) if filter_q else None)
+
+
+def _sum_q(expression, q: Q | None) -> Coalesce:
+    return Coalesce(Sum(expression, filter=q), Value(ZERO), output_field=DAYS_FIELD)
 
 
 def _active(prefix: str = "person__") -> Q:
@@ -167,74 +167,43 @@ def _types() -> dict[str, int]:
     return dict(LeaveType.objects.filter(category__in=[ANNUAL, IN_LIEU]).values_list("category", "pk"))
 
 
-def _half_days(**filter_q) -> Coalesce:
-    """A sum of days counted in half days, as an integer: every line is whole or half days (the
-    services refuse anything else), and an integer sum is much cheaper for the database than a
-    decimal one when it groups ten thousand people."""
-    half_days = Cast(F("days") * 2, IntegerField())
-    return Coalesce(Sum(half_days, filter=Q(**filter_q) if filter_q else None), Value(0), output_field=IntegerField())
-
-
-def _annual(year: int, people: Q, types: dict[str, int]):
-    """The year's annual-leave lines of the people, summed per person (in half days): what they were
-    entitled to, took and have left, whether they took less than the share, and their unit."""
+def _totals(year: int, people: Q, group: str, types: dict[str, int]):
+    """Annual leave entitled, taken and left in the year, how many people took less than the share,
+    and the time off in lieu accrued in the year, from the yearly totals the ledger keeps
+    (``LeaveYearTotal``: one row per person, type and year, where the ledger has a dozen lines)."""
+    annual = Q(leave_type_id=types.get(ANNUAL))
+    below = annual & Q(granted__gt=0, taken__lt=F("granted") * Value(min_share()))
     return (
-        LeaveLedgerEntry.objects.filter(people, _active(), leave_type_id=types.get(ANNUAL), year=year)
-        .values("person")
+        LeaveYearTotal.objects.filter(people, _active(), leave_type_id__in=list(types.values()), year=year)
+        .values(group)
+        # ``below`` first: the names below hide the columns they sum.
+        .annotate(below=Count("pk", filter=below))
         .annotate(
-            unit=Min("person__unit"),  # grouped by the person alone: one unit each
-            entitled=_half_days(kind__in=ENTITLED_KINDS),
-            taken=ExpressionWrapper(-_half_days(kind__in=TAKEN_KINDS), output_field=IntegerField()),
-            balance=_half_days(),
-        )
-        .annotate(
-            below=Case(
-                When(Q(entitled__gt=0) & Q(taken__lt=F("entitled") * Value(min_share())), then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
+            entitled=_sum_q("granted", annual),
+            taken=_sum_q("taken", annual),
+            balance=_sum_q("balance", annual),
+            toil_accrued=_sum_q("accrued", Q(leave_type_id=types.get(IN_LIEU))),
         )
         .order_by()
     )
 
 
-def _in_lieu(year: int, people: Q, group: str, types: dict[str, int]):
-    """Time off in lieu, from its lots: the days accrued in the year, and the days people can still use
-    today (lots not past their use-by date, less what was drawn on them, as ``ledger.open_lots``).
-
-    Only lots carry a use-by date (a line drawing on a lot never has one: ``ledger.draw``), and every
-    lot of time off in lieu has one (``overtime_decide``, ``ledger_adjust``); a lot accrued in the
-    year is good until a day in the year or later. So both figures come from the lines with a use-by
-    date from 1 January (or today, if earlier) on: the partial index on ``expires_on``, not every
-    line of every year."""
-    today = timezone.localdate()
+def _in_lieu(people: Q, group: str, types: dict[str, int]):
+    """The days of time off in lieu people can still use today: lots not past their use-by date, less
+    what was drawn on them (as ``ledger.open_lots``). Only lots carry a use-by date (a line drawing on
+    a lot never has one: ``ledger.draw``), and every lot of time off in lieu has one
+    (``overtime_decide``, ``ledger_adjust``): the partial index on ``expires_on``, not every line."""
     drawn = (
         LeaveLedgerEntry.objects.filter(lot=OuterRef("pk")).order_by().values("lot").annotate(s=Sum("days")).values("s")
     )
-    open_lot = Q(expires_on__gte=today)
     return (
         LeaveLedgerEntry.objects.filter(
-            people,
-            _active(),
-            leave_type_id=types.get(IN_LIEU),
-            expires_on__gte=min(date(year, 1, 1), today),
+            people, _active(), leave_type_id=types.get(IN_LIEU), expires_on__gte=timezone.localdate()
         )
-        # Only the lines either figure needs (this also keeps the planner's estimate, and so the cost
-        # of the draws summed for each open lot, small: no JIT compilation for a report).
-        .filter(Q(year=year, kind=Kind.ACCRUED) | open_lot)
         .values(group)
         .annotate(
-            toil_accrued=_sum("days", year=year, kind=Kind.ACCRUED),
             toil_unused=Coalesce(
-                Sum(
-                    Case(
-                        When(
-                            open_lot, then=F("days") + Coalesce(Subquery(drawn, output_field=DAYS_FIELD), Value(ZERO))
-                        ),
-                        default=Value(ZERO),
-                        output_field=DAYS_FIELD,
-                    )
-                ),
+                Sum(F("days") + Coalesce(Subquery(drawn, output_field=DAYS_FIELD), Value(ZERO))),
                 Value(ZERO),
                 output_field=DAYS_FIELD,
             ),
@@ -263,18 +232,6 @@ def _overtime(year: int, people: Q, group: str):
     )
 
 
-def _per_unit(per_person) -> dict[int, dict]:
-    """Sums per unit of a per-person grouped queryset: GROUP BY over GROUP BY, in the database (the
-    ORM does not group a grouped query again, so the outer query is written here around its SQL)."""
-    columns = ["entitled", "taken", "balance", "below"]
-    sql, params = per_person.query.sql_with_params()
-    sums = ", ".join(f'SUM(t."{c}")' for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT t."unit", {sums} FROM ({sql}) t GROUP BY t."unit"', params)
-        rows = cursor.fetchall()
-    return {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows}
-
-
 def _decimal(value) -> Decimal:
     """A sum as the database returns it (SQLite: a float or an int) as days or hours."""
     if value is None:
@@ -282,16 +239,12 @@ def _decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.1"))
 
 
-def _from_half_days(value) -> Decimal:
-    return Decimal(int(value or 0)) / 2
-
-
-def _figures(ledger: dict, toil: dict, work: dict) -> dict:
+def _figures(totals: dict, toil: dict, work: dict) -> dict:
     return {
-        "entitled": _from_half_days(ledger.get("entitled")),
-        "taken": _from_half_days(ledger.get("taken")),
-        "balance": _from_half_days(ledger.get("balance")),
-        "toil_accrued": _decimal(toil.get("toil_accrued")),
+        "entitled": _decimal(totals.get("entitled")),
+        "taken": _decimal(totals.get("taken")),
+        "balance": _decimal(totals.get("balance")),
+        "toil_accrued": _decimal(totals.get("toil_accrued")),
         "toil_unused": _decimal(toil.get("toil_unused")),
         "weekend_hours": _decimal(work.get("weekend_hours")),
         "holiday_hours": _decimal(work.get("holiday_hours")),
@@ -301,9 +254,9 @@ def _figures(ledger: dict, toil: dict, work: dict) -> dict:
 
 def untaken_by_unit(principal, year: int) -> Report:
     """The report by unit for ``year`` over the principal's HR units (empty for anyone else). Five
-    queries whatever the headcount: the units with their people, the two leave types, the annual
-    leave per unit (summed per person, then per unit), time off in lieu per unit, and confirmed work
-    on rest days per unit."""
+    queries whatever the headcount: the units with their people, the two leave types, annual leave and
+    time off in lieu accrued per unit (from the yearly totals), time off in lieu still usable (from the
+    open lots), and confirmed work on rest days per unit."""
     units = hr_units(principal)
     if not units:
         return Report(year, [], min_share())
@@ -314,8 +267,8 @@ def untaken_by_unit(principal, year: int) -> Report:
         .values("pk", "name", "path", "depth", "n")
     )
     people, types = Q(person__unit_id__in=[u["pk"] for u in tree]), _types()
-    annual = _per_unit(_annual(year, people, types))
-    toil = {row["person__unit"]: row for row in _in_lieu(year, people, "person__unit", types)}
+    annual = {row["person__unit"]: row for row in _totals(year, people, "person__unit", types)}
+    toil = {row["person__unit"]: row for row in _in_lieu(people, "person__unit", types)}
     work = {row["person__unit"]: row for row in _overtime(year, people, "person__unit")}
     names = {u["path"]: u["name"] for u in tree}
     steplen = OrgUnit.steplen
@@ -358,8 +311,8 @@ def people_in_unit(principal, year: int, unit_id: int) -> list[PersonRow]:
         return []
     scope = policy.subtree_q(units, prefix="person__unit__") & Q(person__unit_id=unit_id)
     types = _types()
-    annual = {row["person"]: row for row in _annual(year, scope, types)}
-    toil = {row["person"]: row for row in _in_lieu(year, scope, "person", types)}
+    annual = {row["person"]: row for row in _totals(year, scope, "person", types)}
+    toil = {row["person"]: row for row in _in_lieu(scope, "person", types)}
     work = {row["person"]: row for row in _overtime(year, scope, "person")}
     rows = [
         PersonRow(

@@ -8,6 +8,7 @@ import importlib
 import threading
 from datetime import date
 from decimal import Decimal
+from decimal import Decimal as D
 
 import pytest
 import time_machine
@@ -17,7 +18,8 @@ from django.db import connection
 from django.db.models import Sum
 
 from leave import selectors, services
-from leave.models import LeaveLedgerEntry, LeaveRequest, LeaveType
+from leave.models import LeaveLedgerEntry, LeaveRequest, LeaveType, LeaveYearTotal
+from leave.services import ledger
 from wellbeing.actors import command_actor
 
 pytestmark = [
@@ -82,6 +84,7 @@ def assert_ledger_matches_the_balance_shown(person, annual):
     total = LeaveLedgerEntry.objects.filter(person=person, leave_type=annual, year=2026).aggregate(s=Sum("days"))["s"]
     assert shown.balance == total
     assert shown.balance >= 0
+    assert ledger.total_mismatches() == []  # the HR report's yearly totals too
 
 
 def test_two_requests_that_together_exceed_the_balance_cannot_both_be_submitted(org, annual):
@@ -151,4 +154,21 @@ def test_the_same_request_approved_twice_at_once_is_taken_once(org, annual):
     [error] = refused(results)
     assert "__all__" in error.message_dict
     assert LeaveLedgerEntry.objects.filter(request=request, kind="taken").aggregate(s=Sum("days"))["s"] == Decimal(-5)
+    assert_ledger_matches_the_balance_shown(staff, annual)
+
+
+def test_lines_written_at_once_for_the_same_year_all_count_in_its_total(org, annual):
+    """No lock is shared by two corrections of the same person's year: the total's upsert adds each."""
+    staff, hr = org.people["staff"], org.users["hr_officer"]
+    results = at_once(
+        *[
+            lambda days=days: services.ledger_adjust(
+                actor=hr, person=staff, leave_type=annual, year=2026, days=days, reason="补记加班折算"
+            )
+            for days in (1, 2, D("0.5"))
+        ]
+    )
+    assert refused(results) == []
+    total = LeaveYearTotal.objects.get(person=staff, leave_type=annual, year=2026)
+    assert (total.granted, total.balance) == (10, D("13.5"))
     assert_ledger_matches_the_balance_shown(staff, annual)
