@@ -208,12 +208,12 @@ class CasePersonSerializer(serializers.Serializer):
 _DATETIME = serializers.DateTimeField()
 
 
-def case_page_url(case: Case) -> str:
-    """The case's page (``cases:detail``); its plain path while the pages are not routed."""
+def case_page_url(pk: int) -> str:
+    """A case's page (``cases:detail``); its plain path while the pages are not routed."""
     try:
-        return reverse("cases:detail", args=[case.pk])
+        return reverse("cases:detail", args=[pk])
     except NoReverseMatch:
-        return f"/cases/{case.pk}/"
+        return f"/cases/{pk}/"
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -256,24 +256,44 @@ class CaseSerializer(serializers.ModelSerializer):
 
     def to_representation(self, case):
         """The fields above, built directly: a page of 50 rows costs no per-field machinery (the
-        caseload benchmark, docs/performance.md). The declared fields document the shape."""
-        due = selectors.contact_due_label(case)
-        counsellor = case.counsellor if case.counsellor_id else None
-        person = case.person
+        caseload benchmark, docs/performance.md). The declared fields document the shape. A list's
+        rows are ``selectors.CaseRow`` values; one case read alone is the model."""
+        if isinstance(case, selectors.CaseRow):
+            person = {"external_id": case.person_external_id, "full_name": case.person_name, "unit": case.unit_name}
+            counsellor = {"id": case.counsellor_id, "name": case.counsellor_name} if case.counsellor_id else None
+            due = case.next_due
+        else:
+            person = {
+                "external_id": case.person.external_id,
+                "full_name": case.person.full_name,
+                "unit": case.person.unit.name,
+            }
+            counsellor = {"id": case.counsellor_id, "name": user_name(case.counsellor)} if case.counsellor_id else None
+            due = selectors.contact_due_label(case)
+        iso = self._iso
         return {
             "id": case.pk,
             "reference": case.reference,
-            "person": {"external_id": person.external_id, "full_name": person.full_name, "unit": person.unit.name},
+            "person": person,
             "status": case.status,
             "risk": case.risk,
-            "counsellor": {"id": counsellor.pk, "name": user_name(counsellor)} if counsellor is not None else None,
-            "next_contact_due": _DATETIME.to_representation(due) if due is not None else None,
+            "counsellor": counsellor,
+            "next_contact_due": iso(due) if due is not None else None,
             "contact_overdue": due is not None and due < self._now(),
             "closure_pending": case.closure_pending,
-            "created_at": _DATETIME.to_representation(case.created_at),
-            "updated_at": _DATETIME.to_representation(case.updated_at),
+            "created_at": iso(case.created_at),
+            "updated_at": iso(case.updated_at),
             "url": self.get_url(case),
         }
+
+    def _iso(self, value) -> str:
+        """As ``serializers.DateTimeField`` writes a date-time (ISO 8601 in the request's zone, "Z" for
+        UTC), without its per-call set-up."""
+        zone = self.context.get("zone")
+        if zone is None:
+            zone = self.context["zone"] = timezone.get_current_timezone()
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     def _now(self):
         now = self.context.get("now")
@@ -295,10 +315,11 @@ class CaseSerializer(serializers.ModelSerializer):
         return due is not None and due < timezone.now()
 
     def get_url(self, case) -> str:
-        if "site" not in self.context:
+        if "case_url" not in self.context:
             request = self.context.get("request")
-            self.context["site"] = request.build_absolute_uri("/")[:-1] if request is not None else ""
-        return self.context["site"] + case_page_url(case)
+            site = request.build_absolute_uri("/")[:-1] if request is not None else ""
+            self.context["case_url"] = site + case_page_url(0)[: -len("0/")]  # one reversal for a page
+        return f"{self.context['case_url']}{case.pk}/"
 
 
 class NoteSerializer(serializers.ModelSerializer):
@@ -633,24 +654,6 @@ CASE_ID = OpenApiParameter("id", int, location=OpenApiParameter.PATH, descriptio
 
 # --- Views ------------------------------------------------------------------------------------------
 
-#: The columns a page of cases shows (the selector joins the rows; this loads only what is written out:
-#: no contact details of the person, nothing of the follow-up but when it is due and whether it is open).
-LIST_COLUMNS = (
-    "id",
-    "status",
-    "risk",
-    "created_at",
-    "updated_at",
-    "closure_requested_at",
-    "person__external_id",
-    "person__full_name",
-    "person__unit__name",
-    "counsellor__username",
-    "counsellor__person__full_name",
-    "contact_followup__due_at",
-    "contact_followup__status",
-)
-
 
 @extend_schema_view(
     list=extend_schema(
@@ -686,11 +689,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         params = CaseFilterInput(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        return (
-            selectors.case_list_for_user(user=self.request.user, **params.validated_data)
-            if self.action != "list"
-            else selectors.case_list_for_user(user=self.request.user, **params.validated_data).only(*LIST_COLUMNS)
-        )
+        return selectors.case_list_for_user(user=self.request.user, **params.validated_data)
 
     def get_object(self):
         return selectors.case_get_for_user(user=self.request.user, case_id=self.kwargs["pk"])

@@ -30,14 +30,12 @@ LIST_DEFER = (
 
 
 def _board_order(qs: QuerySet[Case]) -> QuerySet[Case]:
-    """Overdue contacts first, then by risk (imminent first), then the next contact due soonest."""
+    """Overdue contacts first, then by risk (imminent first), then the next contact due soonest. Ordered
+    by expressions, not annotations, so that counting the list (the board's pages) needs no subquery."""
     now = timezone.now()
-    return qs.annotate(
-        contact_overdue=ExpressionWrapper(Q(contact_followup__due_at__lt=now), output_field=BooleanField()),
-        risk_order=Risk.most_urgent_first_expression(),
-    ).order_by(
-        F("contact_overdue").desc(nulls_last=True),
-        "risk_order",
+    return qs.order_by(
+        ExpressionWrapper(Q(contact_followup__due_at__lt=now), output_field=BooleanField()).desc(nulls_last=True),
+        Risk.most_urgent_first_expression(),
         F("contact_followup__due_at").asc(nulls_last=True),
         "id",
     )
@@ -79,12 +77,90 @@ def case_list_for_user(
     return _board_order(qs)
 
 
+class CaseRow:
+    """One row of a board-ordered page: what the caseload board and ``/api/v1/cases/`` show of a case,
+    read as plain values (no model instances: a page of 50 cases joined to their person, unit,
+    counsellor and contact follow-up would otherwise build 300 of them; docs/performance.md). Never
+    clinical text. The board page adds its display attributes to it."""
+
+    #: The columns read, in the order ``__init__`` takes them.
+    COLUMNS = (
+        "pk",
+        "status",
+        "risk",
+        "counsellor_id",
+        "counsellor__username",
+        "counsellor__person__full_name",
+        "person__external_id",
+        "person__full_name",
+        "person__unit__name",
+        "person__user_id",
+        "contact_followup__due_at",
+        "contact_followup__status",
+        "closure_requested_at",
+        "closed_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def __init__(
+        self,
+        pk,
+        status,
+        risk,
+        counsellor_id,
+        counsellor_username,
+        counsellor_full_name,
+        person_external_id,
+        person_name,
+        unit_name,
+        person_user_id,
+        due_at,
+        followup_status,
+        closure_requested_at,
+        closed_at,
+        created_at,
+        updated_at,
+    ):
+        self.pk = self.id = pk
+        self.status, self.risk = status, risk
+        self.counsellor_id = counsellor_id
+        #: The counsellor's name as the team knows it (their person record), else their username; "" when unassigned.
+        self.counsellor_name = (counsellor_full_name or counsellor_username or "") if counsellor_id else ""
+        self.person_external_id, self.person_name, self.unit_name = person_external_id, person_name, unit_name
+        self.person_user_id = person_user_id
+        #: When the next contact is due (``contact_due_label``): the contact follow-up's, while it is active.
+        self.next_due = due_at if followup_status in FollowUp.ACTIVE_STATUSES else None
+        self.closure_requested_at, self.closed_at = closure_requested_at, closed_at
+        self.created_at, self.updated_at = created_at, updated_at
+
+    @property
+    def reference(self) -> str:
+        return f"C-{self.pk:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in Case.OPEN_STATUSES
+
+    @property
+    def closure_pending(self) -> bool:
+        return self.is_open and self.closure_requested_at is not None
+
+    def get_status_display(self) -> str:
+        return str(Case.Status(self.status).label)
+
+    def get_risk_display(self) -> str:
+        return str(Risk(self.risk).label)
+
+
 class BoardRows:
     """A board-ordered case list read in two steps: the page's ids first (the case and its contact
-    follow-up only, sorted), then those rows with everything joined. Sorting the whole caseload with
-    every joined column costs several times more (the planner hashes the person and follow-up tables
-    instead of looking up 50 rows); see docs/performance.md. Sliceable and countable, so Django's
-    ``Paginator`` and the API's ``BoardPagination`` read it like a queryset."""
+    follow-up only, sorted), then those rows with everything joined, as ``CaseRow`` values (one query
+    with the ids in a subquery was tried: PostgreSQL plans it slower than the two). Sorting
+    the whole caseload with every joined column costs several times more (the planner hashes the
+    person and follow-up tables instead of looking up 50 rows); see docs/performance.md. Sliceable and
+    countable, so Django's ``Paginator`` and the API's ``BoardPagination`` read it like a queryset.
+    The second step reads by the ids the scoped first step returned, so it needs no scope of its own."""
 
     ordered = True
 
@@ -97,11 +173,14 @@ class BoardRows:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, key: slice) -> list[Case]:
+    def __getitem__(self, key: slice) -> list[CaseRow]:
         if not isinstance(key, slice):
             raise TypeError("BoardRows reads pages (slices) only")
         ids = list(self.qs.values_list("pk", flat=True)[key])
-        found = self.qs.order_by().in_bulk(ids)
+        if not ids:
+            return []
+        rows = Case.objects.filter(pk__in=ids).order_by().values_list(*CaseRow.COLUMNS)
+        found = {row[0]: CaseRow(*row) for row in rows}
         return [found[pk] for pk in ids if pk in found]
 
 
@@ -338,6 +417,8 @@ def counsellor_choices(*, exclude_person=None) -> list[tuple[object, str, int, i
     )
 
 
-def contact_due_label(case: Case) -> datetime | None:
+def contact_due_label(case: Case | CaseRow) -> datetime | None:
+    if isinstance(case, CaseRow):
+        return case.next_due
     f = case.contact_followup
     return f.due_at if f is not None and f.is_active else None

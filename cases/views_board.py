@@ -61,30 +61,21 @@ def _int_or_404(value) -> int:
     return number
 
 
-def _decorate(cases, now) -> list[Case]:
+def _decorate(cases, now) -> list[selectors.CaseRow]:
     """What each row shows besides the case itself: the next contact due, overdue or not, the badge.
     The badges and the due line are built once per row here (the page shows each row twice: a card on
     a phone, a table row on a desktop), not by a template included twice per row."""
     rows = list(cases)
+    url = reverse("cases:detail", args=[0])[: -len("0/")]  # one reversal for the page: ".../cases/<pk>/"
     for c in rows:
-        c.next_due = selectors.contact_due_label(c)
         c.is_overdue = c.next_due is not None and c.next_due < now
         c.risk_badge = RISK_BADGES.get(c.risk, "tier-routine")
         c.risk_marker = RISK_MARKERS.get(c.risk, "#adb5bd")
         c.badges_html = _badges_html(c)
         c.due_html = _due_html(c, now)
-        c.url = reverse("cases:detail", args=[c.pk])
-        c.unit_name = c.person.unit.name
+        c.url = f"{url}{c.pk}/"
         c.status_label = c.get_status_display()
-        c.counsellor_name = _counsellor_name(c)
     return rows
-
-
-def _counsellor_name(c) -> str:
-    if not c.counsellor_id:
-        return ""
-    person = getattr(c.counsellor, "person", None)
-    return person.full_name if person is not None else c.counsellor.get_username()
 
 
 def _badges_html(c) -> str:
@@ -327,11 +318,11 @@ def _triage_apply(request, referral: Referral, open_case: Case | None, form: Tri
 def _team(request, *, errors: dict | None = None, problem: str = "", status: int = 200):
     user = request.user
     now = timezone.now()
-    unassigned = list(selectors.case_list_for_user(user=user, unassigned=True)[:100])
+    unassigned = selectors.BoardRows(selectors.case_list_for_user(user=user, unassigned=True))[:100]
     choices = selectors.counsellor_choices()
     errors = errors or {}
     for c in _decorate(unassigned, now):
-        rows = [row for row in choices if row[0].pk != c.person.user_id]
+        rows = [row for row in choices if row[0].pk != c.person_user_id]
         bound = errors.get(c.pk)
         c.assign_form = bound if bound is not None else AssignForm(counsellors=rows, prefix=f"c{c.pk}")
     return render(

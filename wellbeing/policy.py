@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django_otp import user_has_device
@@ -106,7 +107,7 @@ def _compute_access(principal) -> Access:
         return Access(api_client=api_client, roles=frozenset({Role.API_CLIENT}))
     if not principal.is_active:
         return Access()
-    person = Person.objects.select_related("unit").filter(user=principal).first()
+    person = _person_of(principal)
     roles: set[str] = set()
     units: dict[str, list[OrgUnit]] = {}
     if person is not None and person.status != Person.Status.LEFT:
@@ -116,6 +117,17 @@ def _compute_access(principal) -> Access:
         if assignment.unit_id:
             units.setdefault(assignment.role, []).append(assignment.unit)
     return Access(user=principal, person=person, roles=frozenset(roles), units=units)
+
+
+def _person_of(user) -> Person | None:
+    """The user's person record: the one loaded with the user when it was (``PersonModelBackend``
+    loads every signed-in request's user with it), else read."""
+    descriptor = get_user_model().person
+    if getattr(user, "_state", None) is not None and descriptor.is_cached(user):
+        person = descriptor.related.get_cached_value(user)  # None when the user has no person record
+        if person is None or "unit" in person._state.fields_cache or person.unit_id is None:
+            return person
+    return Person.objects.select_related("unit").filter(user=user).first()
 
 
 def forget(principal) -> None:

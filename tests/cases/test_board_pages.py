@@ -50,7 +50,7 @@ def _overdue(case: Case, hours: int = 5) -> None:
 
 def _board_ids(response) -> list[int]:
     html = response.content.decode()
-    cards = html.split('data-testid="board-cards"', 1)[1].split("</div>\n\n", 1)[0]
+    cards = html.split('data-testid="board-rows"', 1)[1]
     return [int(pk) for pk in re.findall(r'data-case="(\d+)"', cards)]
 
 

@@ -78,7 +78,9 @@ def test_the_counsellors_day(browser, live_server, org, caseload, artifacts, lan
     try:
         # The caseload: the most urgent case first.
         page.goto(f"{live_server.url}/cases/")
-        rows = page.locator("[data-testid=board-cards] a" if width < 768 else "[data-testid=board-table] tbody a")
+        rows = page.locator("[data-testid=board-rows] a")
+        _no_sideways_scroll(page, width)
+        page.screenshot(path=str(artifacts / f"{name}-board.png"), full_page=True)
         rows.first.click()
         page.wait_for_url(f"{live_server.url}/cases/{urgent.pk}/")
         assert page.inner_text("[data-testid=case-person]") == "王静"
