@@ -52,3 +52,71 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class GunicornServer:
+    """gunicorn serving ``config.wsgi`` on a free port of 127.0.0.1 with the connection pool on, as
+    production runs it (docs/operations.md); its log (errors, and the access log with ``access_log``)
+    goes to ``log``. ``stop()`` ends it."""
+
+    def __init__(
+        self,
+        workers: int,
+        log: Path,
+        *,
+        settings: str = "config.settings.local",
+        timeout: int = 120,
+        access_log: bool = False,
+        start_within: float = 90,
+    ):
+        import socket
+        import subprocess
+        import time
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.unlink(missing_ok=True)  # this run's requests only
+        env = {**os.environ, "DATABASE_POOL": "true", "DJANGO_SETTINGS_MODULE": settings, "PYTHONPATH": str(ROOT)}
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi",
+            f"--workers={workers}",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--timeout={timeout}",
+            f"--error-logfile={log}",
+        ]
+        if access_log:
+            command.append(f"--access-logfile={log}")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our own venv's gunicorn
+        deadline = time.monotonic() + start_within
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+                break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"gunicorn did not start; see {log}") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        import signal
+        import subprocess
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

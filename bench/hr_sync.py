@@ -51,9 +51,6 @@ import os
 import pstats
 import random
 import re
-import signal
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -65,7 +62,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _pgbench import drop, point_at_bench_db, setup_django  # noqa: E402
+from _pgbench import GunicornServer, drop, point_at_bench_db, setup_django  # noqa: E402
 
 DEFAULT_DB = "tanxin_bench_sync"
 TARGET = 3.0
@@ -226,48 +223,11 @@ def _seed_units_and_client() -> str:
 # --- Sending calls --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class HttpServer:
+class HttpServer(GunicornServer):
     """gunicorn serving config.wsgi on 127.0.0.1, as production runs it (docs/operations.md)."""
 
     def __init__(self, workers: int, log_dir: Path):
-        self.port = _free_port()
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.log = log_dir / "hr_sync_gunicorn.log"
-        self.log.unlink(missing_ok=True)  # this run's requests only
-        env = {**os.environ, "DATABASE_POOL": "true", "DJANGO_SETTINGS_MODULE": "config.settings.local"}
-        self.process = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "config.wsgi",
-                f"--workers={workers}",
-                f"--bind=127.0.0.1:{self.port}",
-                "--timeout=600",
-                f"--access-logfile={self.log}",
-                f"--error-logfile={self.log}",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
-                break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start; see {self.log}") from None
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
+        super().__init__(workers, log_dir / "hr_sync_gunicorn.log", timeout=600, access_log=True, start_within=60)
 
 
 class HttpTransport:

@@ -49,8 +49,6 @@ import math
 import os
 import random
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -62,7 +60,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _pgbench import drop, point_at_bench_db, setup_django  # noqa: E402
+from _pgbench import GunicornServer, drop, point_at_bench_db, setup_django  # noqa: E402
 
 DEFAULT_DB = "tanxin_bench_load"
 BROKER = "redis://127.0.0.1:6379/8"
@@ -77,12 +75,6 @@ SHARES = {"baseline": 1, "supervisor": 3, "staff": 3, "hr": 1}
 
 
 # --- Seeding -----------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _name(rng: random.Random, used: set[str]) -> str:
@@ -279,45 +271,11 @@ def _accounts(args, rng: random.Random) -> dict:
 # --- The server and the log-ins ------------------------------------------------------------------------
 
 
-class Server:
+class Server(GunicornServer):
     """gunicorn serving config.wsgi with the benchmark's settings on 127.0.0.1."""
 
     def __init__(self, workers: int, log: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        log.unlink(missing_ok=True)
-        env = {**os.environ, "DATABASE_POOL": "true", "DJANGO_SETTINGS_MODULE": SETTINGS, "PYTHONPATH": str(ROOT)}
-        self.process = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "config.wsgi",
-                f"--workers={workers}",
-                f"--bind=127.0.0.1:{self.port}",
-                "--timeout=120",
-                f"--error-logfile={log}",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
-                break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start; see {log}") from None
-                time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        super().__init__(workers, log, settings=SETTINGS, timeout=120)
 
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
