@@ -61,13 +61,16 @@ def copy_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
     return len(rows)
 
 
-def unnest_update(model: type[models.Model], names: Sequence[str], objs: Sequence[models.Model]) -> int:
-    """Write the columns ``names`` of ``objs`` (by primary key) in one statement."""
+def unnest_update(model: type[models.Model], names: Sequence[str], objs: Sequence[Any]) -> int:
+    """Write the columns ``names`` of ``objs`` (by primary key; model instances or any objects with
+    ``pk`` and the columns' attributes) in one statement."""
     if not objs:
         return 0
     fields = [_column(model, name) for name in names]
     if not _is_postgres():
-        model._default_manager.bulk_update(list(objs), [f.name for f in fields], batch_size=1000)
+        # ``objs`` may be any objects with the attributes (the HR sync passes the stored rows).
+        rows = [model(pk=obj.pk, **{f.attname: getattr(obj, f.attname) for f in fields}) for obj in objs]
+        model._default_manager.bulk_update(rows, [f.name for f in fields], batch_size=1000)
         return len(objs)
     pk = model._meta.pk
     table = connection.ops.quote_name(model._meta.db_table)

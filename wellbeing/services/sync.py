@@ -425,7 +425,7 @@ def _sync_people(actor, records: list, full: bool, run: str | None, client) -> S
     now = timezone.now()
     today = timezone.localdate()
     creates: list[tuple[PersonRecord, SimpleNamespace]] = []
-    bulk_updates: list[tuple[PersonRecord, Person, dict[str, list]]] = []
+    bulk_updates: list[tuple[PersonRecord, SimpleNamespace, dict[str, list]]] = []
     slow_updates: list[tuple[PersonRecord, int]] = []
     for key, record in parsed.items():
         row = existing.get(key)
@@ -468,7 +468,8 @@ def _sync_people(actor, records: list, full: bool, run: str | None, client) -> S
         if {"status", "unit_id", "manager"} & set(diffs):
             slow_updates.append((record, row["id"]))
         else:
-            bulk_updates.append((record, Person(**row), diffs))
+            # The stored row as attributes (the bulk writes read only those): no model instance each.
+            bulk_updates.append((record, SimpleNamespace(**row, pk=row["id"]), diffs))
 
     # Lock the people whose working life changes, in id order: two calls naming the same people in
     # another order wait for each other instead of deadlocking. (The bulk changes are one statement
