@@ -18,7 +18,6 @@ Principals (the three-person pattern, widened to every role):
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -29,7 +28,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from leave.models import LeaveType
+from tests import shared_data
 from tests.factories import ACTOR, UserFactory, make_person, make_unit
 from wellbeing import services
 from wellbeing.models import FollowUp, OrgUnit, Person, Role
@@ -78,24 +77,23 @@ def _shipped_screening_data(request):
     uses = set(request.fixturenames)
     if marker is None and not ({"db", "transactional_db", "live_server"} & uses):
         return
-    transactional = bool({"transactional_db", "live_server"} & uses) or bool(
-        marker and marker.kwargs.get("transaction")
-    )
-    request.getfixturevalue("transactional_db" if transactional else "db")
-    from django.apps import apps
+    request.getfixturevalue("transactional_db" if shared_data.transactional(request) else "db")
+    shared_data.ensure_shipped_data()
 
-    from wellbeing.models import Instrument
-    from wellbeing.screening import shipped
 
-    if not Instrument.objects.exists():
-        shipped.load(apps)
-    # The leave types migration 0002 ships, likewise.
-    if not LeaveType.objects.exists():
-        importlib.import_module("leave.migrations.0002_leave_types").create(apps, None)
+@pytest.fixture(autouse=True)
+def _shared_data_stays_in_its_module(request):
+    """Data a module builds once for its tests (tests/shared_data.py) is seen by those tests only."""
+    shared_data.check_isolation(request)
 
 
 @pytest.fixture
 def org(db) -> Org:
+    return build_org()
+
+
+def build_org() -> Org:
+    """The organisation of this module's docstring, built through the services."""
     county = make_unit("青溪县", kind=OrgUnit.Kind.COUNTY, code="C")
     town_a = make_unit("城关镇", parent=county, code="A")
     section_a1 = make_unit("综合办A", parent=town_a, kind=OrgUnit.Kind.SECTION, code="A1")

@@ -1,8 +1,10 @@
 """The seeded demo fills the leading group's dashboard (issue 13: "the seeded demo shows every chart
 with plausible data"): in late November the county has talked to most of its people, most have done
 the year's check-up, leave uptake and weekend work are spread, some follow-ups are overdue in several
-towns - and a second run of ``seed_demo`` adds nothing."""
+towns, every chart of the leading group's dashboard page has figures to draw - and a second run of
+``seed_demo`` adds nothing."""
 
+import json
 from collections import Counter
 from datetime import datetime
 from io import StringIO
@@ -12,11 +14,16 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
 
 from cases.models import Case
 from leave.models import LeaveLedgerEntry, LeaveRequest, OvertimeRecord
 from programme.selectors.dashboard import compute
 from talks.models import Talk, TalkParticipant
+from tests.conftest import verified_login
+from tests.programme.test_dashboard import DASHBOARD
+from tests.shared_data import seeded_demo
+from wellbeing import figures
 from wellbeing.figures import Period, classify_all
 from wellbeing.models import (
     AuditEvent,
@@ -34,10 +41,17 @@ from wellbeing.models import (
 LATE_NOVEMBER = datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
+@pytest.fixture(scope="module")
+def demo(request, django_db_setup, django_db_blocker):
+    """The demo, seeded once for this module's tests (tests/shared_data.py: each test is rolled back to it)."""
+    with seeded_demo(request, django_db_blocker, at=LATE_NOVEMBER) as seeded:
+        yield seeded
+
+
 @pytest.fixture
-def seeded(db):
-    with time_machine.travel(LATE_NOVEMBER, tick=True):
-        call_command("seed_demo", stdout=StringIO())
+def seeded(demo, db):
+    """The seeded demo, on the clock of a test that had just seeded it."""
+    with demo.on_its_clock():
         yield
 
 
@@ -129,3 +143,33 @@ def test_a_second_run_adds_nothing(seeded):
     with time_machine.travel(LATE_NOVEMBER, tick=True):
         call_command("seed_demo", stdout=StringIO())
     assert snapshot() == before
+
+
+def test_the_seeded_demo_shows_every_chart_with_plausible_data(seeded):
+    """Every area of the demo's dashboard has figures to show: the county's row shows someone in a
+    category other than the default (or in a sum of them), and its chart has figures to draw."""
+    client = Client()
+    verified_login(client, get_user_model().objects.get(username="leader"))
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    charts = {c["key"]: c for c in _chart_data(response.content.decode())["charts"]}
+    board = response.context["board"]
+    assert set(charts) == {d.key for d in figures.dimensions()}
+    empty = []
+    for table in board.tables:
+        top = table.rows[0]
+        assert top.values["staff"] >= 100, table.key
+        d = table.dimension
+        assert len(charts[table.key]["units"]) >= 5, table.key
+        something = [
+            c.key for c in table.columns if c.key not in ("staff", d.column(d.default)) and (top.values[c.key] or 0) > 0
+        ]
+        drawn = [v for series in charts[table.key]["series"] for v in series["values"] if v is not None]
+        if not something or not drawn:
+            empty.append(table.key)
+    assert not empty, f"areas with nothing to show in the demo: {empty}"
+    assert board.plan is not None and board.plan.tasks > 0
+
+
+def _chart_data(html: str) -> dict:
+    return json.loads(html.split('id="dashboard-chart-data" type="application/json">', 1)[1].split("</script>")[0])

@@ -1,6 +1,6 @@
 """The API fuzzing (marker ``fuzz``) runs when asked for, not in every test run.
 
-It takes a minute or two on two cores and has its own step in ``.ci/run``, so the whole-suite run
+It takes a few minutes on two cores and has its own step in ``.ci/run``, so the whole-suite run
 (``scripts/test.sh``, plain ``pytest``) skips it. It runs when selected by marker (``pytest -m fuzz``)
 or when this directory or a file in it is named on the command line (``pytest tests/fuzz``).
 """

@@ -3,9 +3,13 @@
 Everything is derived from the schema ``/api/schema/`` serves (drf-spectacular): every operation in
 it becomes a test here, so an endpoint added later is fuzzed without touching this file. Each
 operation is fuzzed as every kind of caller that uses the API - an HR system whose token holds every
-scope, and a signed-in staff member, supervisor, counsellor, lead counsellor and HR officer (with a
-verified second factor where it is required). schemathesis runs its examples, coverage and fuzzing
-phases, valid and invalid input, with a fixed seed, and checks that
+scope, and a signed-in staff member, supervisor, counsellor, lead counsellor, HR officer and member of
+the leading group (with a verified second factor where it is required) - with the schema's documented
+examples and random valid and invalid input (schemathesis's examples and fuzzing phases), and with
+the schema's boundary cases (its coverage phase: each input at its limits, of a wrong type, missing)
+as each caller the operation admits: a caller the view refuses gets 403 before any input is read
+(``view_admits``, checked by a test below), so its boundary cases would all be that same 403. With a
+fixed seed, the tests check that
 
 - no response is a server error (5xx), and
 - every response conforms to the schema: a documented status code, the documented content type and
@@ -14,22 +18,28 @@ phases, valid and invalid input, with a fixed seed, and checks that
 Data: the ``org`` fixture's organisation (tests/conftest.py), plus the staff member the schema's
 examples name (``HR-000123``, in the supervisor's unit, with a year's annual leave and a request waiting),
 on a fixed clock: the documented examples are real requests that succeed (logging the example talk,
-requesting the example leave, for two). Path parameters are drawn from the
+requesting the example leave, for two). It is built once, with every caller's session or token
+(``fuzz_data``, tests/shared_data.py). Path parameters are drawn from the
 generated values *and* from the ids the caller really sees (read from the collection each detail path
 belongs to: ``/api/v1/talks/`` for ``/api/v1/talks/{id}/...``), so details and actions are reached, not
-only their 404s. Each request runs in a savepoint rolled back afterwards: every case starts from the
-same organisation, and a request that breaks the database transaction cannot spoil the next one.
+only their 404s. Each test, and each request in it, runs in a savepoint rolled back afterwards: every
+case starts from the same organisation, and a request that breaks the database transaction cannot
+spoil the next one.
 
-Run it with ``pytest -m fuzz`` (``.ci/run`` has a step for it). Bounds: ``FUZZ_MAX_EXAMPLES``
-(default 50) examples per operation and caller in the fuzzing phase, ``FUZZ_SEED`` (default fixed).
+Run it with ``pytest -m fuzz`` (``.ci/run`` has a step for it). Bounds: in the fuzzing phase, for each
+operation and caller, EXAMPLES_PER_INPUT examples for each thing a request can vary (a parameter, a
+leaf of the body), at least MIN_EXAMPLES and at most ``FUZZ_MAX_EXAMPLES`` (default 50); the examples
+and coverage phases run in full. ``FUZZ_SEED`` (default fixed).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -38,13 +48,15 @@ import hypothesis
 import pytest
 import schemathesis
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import got_request_exception, request_finished, request_started
 from django.db import close_old_connections, transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import resolve
 from django.utils import timezone
 from hypothesis import strategies as st
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.test import APIRequestFactory, force_authenticate
 from schemathesis.checks import (
     content_type_conformance,
@@ -57,13 +69,15 @@ from schemathesis.core.failures import FailureGroup
 from werkzeug.test import Client as WerkzeugClient
 
 from cases import services as case_services
+from cases.models import Case
 from leave import services as leave_services
-from leave.models import LeaveType
-from tests.conftest import Org, verified_login
+from leave.models import LeaveRequest, LeaveType
+from tests.conftest import Org, build_org, verified_login
 from tests.factories import ACTOR, make_person
+from tests.shared_data import ensure_shipped_data, shared_transaction
 from wellbeing import services
 from wellbeing.api.views import OrgUnitViewSet
-from wellbeing.models import ApiClient, Scope
+from wellbeing.models import ApiClient, Person, Scope
 from wellbeing.policy import ApiPrincipal
 
 pytestmark = pytest.mark.fuzz
@@ -79,7 +93,11 @@ PRINCIPALS = [
     "leading_group",
 ]
 SCHEMA_URL = "/api/schema/"
+#: Examples per operation and caller in the fuzzing phase: EXAMPLES_PER_INPUT for each thing a request
+#: can vary (``inputs_of``), at least MIN_EXAMPLES and at most MAX_EXAMPLES.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "50"))
+MIN_EXAMPLES = 10
+EXAMPLES_PER_INPUT = 5
 SEED = int(os.environ.get("FUZZ_SEED", "20261120"))
 CHECKS = [
     not_a_server_error,
@@ -107,7 +125,51 @@ def served_schema() -> dict:
     return json.loads(response.content)
 
 
-def fuzz_config() -> schemathesis.Config:
+def operations(raw: dict) -> Iterator[tuple[str, dict]]:
+    """Each operation of the schema, as its label (``GET /api/v1/talks/``) and its definition."""
+    for path, item in raw["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "put", "post", "patch", "delete"}:
+                yield f"{method.upper()} {path}", operation
+
+
+def inputs_of(raw: dict, operation: dict) -> int:
+    """How many things a request to the operation can vary: its path and query parameters, and the
+    leaves of its request body (the properties of its objects, through arrays and references)."""
+
+    def leaves(node, seen: frozenset[str] = frozenset()) -> int:
+        if not isinstance(node, dict):
+            return 1
+        if "$ref" in node:
+            name = node["$ref"]
+            if name in seen:
+                return 1
+            target = raw
+            for part in name.removeprefix("#/").split("/"):
+                target = target[part]
+            return leaves(target, seen | {name})
+        for combined in ("allOf", "anyOf", "oneOf"):
+            if combined in node:
+                return max(leaves(option, seen) for option in node[combined])
+        if "properties" in node:
+            return sum(leaves(child, seen) for child in node["properties"].values()) or 1
+        if node.get("type") == "array":
+            return leaves(node.get("items", {}), seen)
+        return 1
+
+    parameters = sum(1 for p in operation.get("parameters", []) if p.get("in") in {"path", "query"})
+    bodies = [leaves(c.get("schema", {})) for c in operation.get("requestBody", {}).get("content", {}).values()]
+    return parameters + max(bodies, default=0)
+
+
+def fuzzing_examples(raw: dict, operation: dict) -> int:
+    """The fuzzing phase's examples for one operation and caller: as many as the schema offers to
+    vary (EXAMPLES_PER_INPUT for each input), at least MIN_EXAMPLES, at most MAX_EXAMPLES."""
+    return min(MAX_EXAMPLES, max(MIN_EXAMPLES, EXAMPLES_PER_INPUT * inputs_of(raw, operation)))
+
+
+def fuzz_config(raw: dict, *, phases: set[str]) -> schemathesis.Config:
+    """schemathesis's configuration, running the named phases (``examples``, ``coverage``, ``fuzzing``)."""
     return schemathesis.Config.from_dict(
         {
             "seed": SEED,
@@ -120,19 +182,30 @@ def fuzz_config() -> schemathesis.Config:
                 "with-security-parameters": False,
             },
             "phases": {
-                "examples": {"enabled": True},
-                "coverage": {"enabled": True},
-                "fuzzing": {"enabled": True},
+                "examples": {"enabled": "examples" in phases},
+                "coverage": {"enabled": "coverage" in phases},
+                "fuzzing": {"enabled": "fuzzing" in phases},
                 "stateful": {"enabled": False},
             },
+            "operations": [
+                {"include-name": label, "generation": {"max-examples": fuzzing_examples(raw, operation)}}
+                for label, operation in operations(raw)
+            ],
         }
     )
 
 
 APP = WSGIHandler()
 APP.server_errors = []  # tracebacks of unhandled exceptions, shown with a failing case
-schema = schemathesis.openapi.from_dict(served_schema(), config=fuzz_config())
+SERVED = served_schema()
+#: The schema's documented examples and random valid and invalid input, as every caller.
+schema = schemathesis.openapi.from_dict(
+    copy.deepcopy(SERVED), config=fuzz_config(SERVED, phases={"examples", "fuzzing"})
+)
 schema.app = APP
+#: The schema's boundary cases (its coverage phase), as every caller the operation admits.
+boundaries = schemathesis.openapi.from_dict(copy.deepcopy(SERVED), config=fuzz_config(SERVED, phases={"coverage"}))
+boundaries.app = APP
 
 #: Path parameters the current caller really sees, by path (filled by the ``known_ids`` fixture).
 KNOWN_PATH_PARAMETERS: dict[str, list[dict]] = {}
@@ -168,21 +241,12 @@ def wsgi_app():
         request_finished.connect(close_old_connections)
 
 
-@pytest.fixture(autouse=True)
-def fixed_clock():
-    """The day the schema's examples were written for (its example talk was held the day before)."""
-    with time_machine.travel(CLOCK, tick=True):
-        yield
-
-
-@pytest.fixture
-def example_person(org: Org):
+def example_person_create(org: Org) -> Person:
     """The staff member the schema's examples name, one of the supervisor's reports."""
     return make_person(org.section_a1, full_name="王静", external_id="HR-000123")
 
 
-@pytest.fixture
-def example_case(org: Org, example_person):
+def example_case_create(org: Org) -> Case:
     """A case on the counsellor's caseload, with a note and an intervention, so the case endpoints
     are fuzzed past their 404s."""
     person = make_person(org.section_a1, full_name="林个案", external_id="HR-000124")
@@ -199,8 +263,7 @@ def example_case(org: Org, example_person):
     return case
 
 
-@pytest.fixture
-def example_leave(org: Org, example_person):
+def example_leave_create(org: Org, example_person: Person) -> LeaveRequest:
     """The example person's annual leave for the year and a request waiting for the supervisor, so the
     leave endpoints are fuzzed past their 404s (the schema's example request is for other days)."""
     leave_services.annual_reconcile(actor=ACTOR, person=example_person, year=CLOCK.year)
@@ -252,44 +315,154 @@ def credentials_for(org: Org, principal: str) -> Credentials:
     )
 
 
-@pytest.fixture
-def credentials(org: Org, example_person, example_case, example_leave, principal: str) -> Credentials:
-    return credentials_for(org, principal)
+@dataclass
+class FuzzData:
+    """What every test of this module starts from (built once: ``fuzz_data``)."""
+
+    org: Org
+    #: Each caller's credentials, by principal.
+    credentials: dict[str, Credentials]
+    #: The (travelled) time when it was built: each test resumes the clock from there.
+    clock: datetime
+    #: By principal, the path parameters the caller sees (``known_ids``: read once per caller).
+    known: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def fuzz_data(request, django_db_setup, django_db_blocker) -> Iterator[FuzzData]:
+    """The organisation, the records the schema's examples name, and a signed-in session (or token)
+    for every caller, built once on the fixed clock and shared by the module's tests
+    (tests/shared_data.py): each test, and each request in it, is rolled back to them. Without quiet
+    hours, as tests/conftest.py runs every test that does not freeze its clock."""
+    with shared_transaction(request, django_db_blocker):
+        with (
+            django_db_blocker.unblock(),
+            override_settings(FOLLOWUP_QUIET_HOURS=""),
+            time_machine.travel(CLOCK, tick=True),
+        ):
+            ensure_shipped_data()
+            org = build_org()
+            person = example_person_create(org)
+            example_case_create(org)
+            example_leave_create(org, person)
+            credentials = {principal: credentials_for(org, principal) for principal in PRINCIPALS}
+            clock = timezone.now()
+        yield FuzzData(org, credentials, clock)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(fuzz_data):
+    """The day the schema's examples were written for (its example talk was held the day before)."""
+    with time_machine.travel(fuzz_data.clock, tick=True):
+        yield
 
 
 @pytest.fixture
-def known_ids(wsgi_app, credentials):
+def org(fuzz_data, db) -> Org:
+    """The shared organisation (tests/conftest.py's, built once here)."""
+    return fuzz_data.org
+
+
+@pytest.fixture
+def credentials(fuzz_data, db, principal: str) -> Credentials:
+    return fuzz_data.credentials[principal]
+
+
+def known_path_parameters(app, credentials: Credentials) -> dict[str, list[dict]]:
     """For each path with one parameter, the values the caller sees in the collection it belongs to,
     under the same name (``id``, ``external_id``)."""
-    KNOWN_PATH_PARAMETERS.clear()
+    known = {}
     for path in schema.raw_schema["paths"]:
         names = re.findall(r"{(\w+)}", path)
         collection = path[: path.find("{")]
         if len(names) != 1 or collection not in schema.raw_schema["paths"]:
             continue
-        response = credentials.request(wsgi_app, "GET", collection)
+        response = credentials.request(app, "GET", collection)
         body = response.get_json(silent=True) if response.status_code == 200 else None
         rows = body.get("results", []) if isinstance(body, dict) else []
         values = [row[names[0]] for row in rows if isinstance(row, dict) and names[0] in row]
         if values:
-            KNOWN_PATH_PARAMETERS[path] = [{names[0]: value} for value in values]
+            known[path] = [{names[0]: value} for value in values]
+    return known
+
+
+@pytest.fixture
+def known_ids(wsgi_app, credentials, principal, fuzz_data):
+    """The path parameters the caller sees (the data is the same in every test: read once per caller)."""
+    if principal not in fuzz_data.known:
+        fuzz_data.known[principal] = known_path_parameters(wsgi_app, credentials)
+    KNOWN_PATH_PARAMETERS.clear()
+    KNOWN_PATH_PARAMETERS.update(fuzz_data.known[principal])
     yield KNOWN_PATH_PARAMETERS
     KNOWN_PATH_PARAMETERS.clear()
 
 
-@schema.parametrize()
-@hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck), print_blob=True)
-def test_the_api_answers_every_request_within_its_schema(case, wsgi_app, credentials, known_ids):
-    wsgi_app.server_errors.clear()
+def principal_for(org: Org, principal: str):
+    """The ``request.user`` a principal's requests carry (read afresh: nothing cached on it)."""
+    if principal == "api_client_all_scopes":
+        return ApiPrincipal(ApiClient.objects.get(name="fuzz-all-scopes"))
+    return get_user_model().objects.get(pk=org.users[principal].pk)
+
+
+def view_admits(user, label: str) -> bool:
+    """Whether the view serving the operation (``POST /api/v1/talks/``) lets ``user`` past its
+    permission checks: the view's own permission classes, asking the access policy. DRF runs them
+    before the view reads the request's parameters or body, so a caller refused here gets the same
+    403 whatever it sends."""
+    method, path = label.split(" ", 1)
+    concrete = re.sub(r"{\w+}", "1", path)
+    match = resolve(concrete)
+    request = APIRequestFactory().generic(method, concrete)
+    force_authenticate(request, user=user)
+    view = match.func.cls(**match.func.initkwargs)
+    if hasattr(match.func, "actions"):  # a viewset: the action its router maps the method to
+        view.action_map = match.func.actions
+    view.args, view.kwargs = match.args, match.kwargs
+    try:
+        view.check_permissions(view.initialize_request(request, *match.args, **match.kwargs))
+    except (NotAuthenticated, PermissionDenied):
+        return False
+    return True
+
+
+@pytest.fixture
+def admitted(request, org: Org, principal: str) -> None:
+    """Skips a caller the operation refuses before it reads any input (``view_admits``): its boundary
+    cases would be a few hundred identical 403s. The refused caller is still fuzzed, with the
+    documented examples and random valid and invalid input (the test above)."""
+    label = request.node.operation_label
+    if not view_admits(principal_for(org, principal), label):
+        pytest.skip(f"{label} refuses {principal} before reading any input (fuzzed in the test above)")
+
+
+def answer_within_schema(case, app, credentials: Credentials) -> None:
+    """Send ``case`` as the caller, in a savepoint rolled back afterwards; fail on a 5xx or a response
+    the schema does not document, with the server's traceback if there is one."""
+    app.server_errors.clear()
     with transaction.atomic():
         response = case.call(headers=credentials.headers, cookies=credentials.cookies)
         transaction.set_rollback(True)  # every case starts from the same organisation
     try:
         case.validate_response(response, checks=CHECKS, headers=credentials.headers)
     except Exception:
-        for error in wsgi_app.server_errors:
+        for error in app.server_errors:
             print(f"Server traceback for {error}")  # shown with the failing case
         raise
+
+
+@schema.parametrize()
+@hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck), print_blob=True)
+def test_the_api_answers_every_request_within_its_schema(case, wsgi_app, credentials, known_ids):
+    """The documented examples and random valid and invalid input (the examples and fuzzing phases)."""
+    answer_within_schema(case, wsgi_app, credentials)
+
+
+@boundaries.parametrize()
+@hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck), print_blob=True)
+def test_the_api_answers_every_boundary_case_within_its_schema(case, wsgi_app, credentials, admitted):
+    """The schema's boundary cases (the coverage phase: each input at its limits, of a wrong type,
+    missing, and so on), as each caller the operation admits."""
+    answer_within_schema(case, wsgi_app, credentials)
 
 
 # --- The fuzzing itself is sound ------------------------------------------------------------------
@@ -307,6 +480,19 @@ def test_every_caller_is_really_signed_in(wsgi_app, credentials, principal):
     for path in lists:
         response = credentials.request(wsgi_app, "GET", path)
         assert response.status_code == 200, (principal, path, response.get_data()[:200])
+
+
+def test_a_caller_refused_before_reading_input_gets_403_whatever_it_sends(org, wsgi_app, credentials, principal):
+    """The boundary cases are skipped for the callers ``view_admits`` says an operation refuses: each of
+    them gets 403 for a request without parameters or body, and for one with an empty JSON body."""
+    user = principal_for(org, principal)
+    refused = [label for label, _operation in operations(SERVED) if not view_admits(user, label)]
+    for label in refused:
+        method, path = label.split(" ", 1)
+        url = re.sub(r"{\w+}", "1", path)
+        for body in ({}, {"json": {}}):
+            response = credentials.request(wsgi_app, method, url, **body)
+            assert response.status_code == 403, (label, principal, body, response.get_data()[:200])
 
 
 def test_a_session_write_passes_the_csrf_check(org, wsgi_app):

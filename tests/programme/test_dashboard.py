@@ -1,19 +1,15 @@
 """The leading group's dashboard page (issue 13, item 5): a fixed number of queries whatever the number
 of units (pinned here), for the leading group only (403 for anyone else), the unit filter showing a
 slice of the one table, bad parameters answered 404 (never 500), a past year showing the areas that
-describe the present as unavailable, and the seeded demo showing every chart with plausible data."""
+describe the present as unavailable. The seeded demo showing every chart with plausible data is tested
+with the demo's other figures, in tests/test_demo_figures.py (one seeded demo for them all)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from io import StringIO
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -273,36 +269,3 @@ def test_the_charts_draw_the_tables_figures(org):
 
 def _chart_data(html: str) -> dict:
     return json.loads(html.split('id="dashboard-chart-data" type="application/json">', 1)[1].split("</script>")[0])
-
-
-#: A weekday morning (outside quiet hours), after every demo person's hire date.
-MORNING = datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-@pytest.mark.slow
-def test_the_seeded_demo_shows_every_chart_with_plausible_data(db):
-    """Every area of the demo's dashboard has figures to show: the county's row shows someone in a
-    category other than the default (or in a sum of them), and its chart has figures to draw."""
-    with time_machine.travel(MORNING, tick=True):
-        call_command("seed_demo", stdout=StringIO())
-        client = Client()
-        verified_login(client, get_user_model().objects.get(username="leader"))
-        response = client.get(DASHBOARD)
-    assert response.status_code == 200
-    charts = {c["key"]: c for c in _chart_data(response.content.decode())["charts"]}
-    board = response.context["board"]
-    assert set(charts) == {d.key for d in figures.dimensions()}
-    empty = []
-    for table in board.tables:
-        top = table.rows[0]
-        assert top.values["staff"] >= 100, table.key
-        d = table.dimension
-        assert len(charts[table.key]["units"]) >= 5, table.key
-        something = [
-            c.key for c in table.columns if c.key not in ("staff", d.column(d.default)) and (top.values[c.key] or 0) > 0
-        ]
-        drawn = [v for series in charts[table.key]["series"] for v in series["values"] if v is not None]
-        if not something or not drawn:
-            empty.append(table.key)
-    assert not empty, f"areas with nothing to show in the demo: {empty}"
-    assert board.plan is not None and board.plan.tasks > 0
