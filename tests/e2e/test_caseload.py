@@ -1,7 +1,8 @@
 """The counsellor's day in a browser (issue 10, "Done when"): log in (with the two-factor code), open
 the caseload, open the most urgent case, add a note recording a contact, schedule the next contact,
 and see it on the case page. On a 375 px phone and a 1280 px screen, in Chinese and in English, with
-screenshots of the case page in test-results/."""
+screenshots of the board and the case page in test-results/. And the lead counsellor's board of every
+open case and team view, with a case waiting in the unassigned queue."""
 
 from datetime import timedelta
 
@@ -38,7 +39,7 @@ def caseload(org):
     return urgent
 
 
-def _sign_in(browser, live_server, org, language: str, viewport: dict):
+def _sign_in(browser, live_server, org, language: str, viewport: dict, username: str = "counsellor"):
     phone = viewport["width"] < 600
     other = LOCALES["zh-hans" if language == "en" else "en"]
     context = browser.new_context(viewport=viewport, locale=other, is_mobile=phone, has_touch=phone)
@@ -46,12 +47,12 @@ def _sign_in(browser, live_server, org, language: str, viewport: dict):
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "counsellor")
+    page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     # Counsellors log in with a second factor.
     page.wait_for_selector("#id_token")
-    device = TOTPDevice.objects.get(user=org.users["counsellor"])
+    device = TOTPDevice.objects.get(user=org.users[username])
     totp = TOTP(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift)
     page.fill("#id_token", f"{totp.token():0{device.digits}d}")
     page.click("main button[type=submit]")
@@ -115,5 +116,43 @@ def test_the_counsellors_day(browser, live_server, org, caseload, artifacts, lan
         assert timezone.localtime(urgent.contact_followup.due_at) == when
         _no_sideways_scroll(page, width)
         page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("language", "viewport"),
+    [("zh-hans", PHONE), ("en", DESKTOP)],
+    ids=["zh-phone", "en-desktop"],
+)
+def test_the_lead_counsellor_sees_every_open_case_and_the_unassigned_queue(
+    browser, live_server, org, caseload, artifacts, language, viewport
+):
+    waiting = services.case_open(
+        actor=org.users["lead_counsellor"],
+        referral=referral_create(
+            actor=org.users["supervisor"], person=org.people["supervisor"], urgency="soon", reason="work_pressure"
+        ),
+        risk=Risk.HIGH,
+    )
+    TOTPDevice.objects.create(user=org.users["lead_counsellor"], name="phone", confirmed=True)
+    width = viewport["width"]
+    name = f"lead-{language}-{width}"
+    context, page = _sign_in(browser, live_server, org, language, viewport, username="lead_counsellor")
+    try:
+        page.goto(f"{live_server.url}/cases/?view=open")
+        rows = page.locator("[data-testid=board-rows] a")
+        assert rows.count() == 3
+        assert rows.first.get_attribute("data-case") == str(caseload.pk)  # imminent first
+        unassigned = page.locator(f"[data-testid=board-rows] a[data-case='{waiting.pk}']")
+        assert "张主任" in unassigned.inner_text()
+        _no_sideways_scroll(page, width)
+        page.screenshot(path=str(artifacts / f"{name}-board.png"), full_page=True)
+
+        page.goto(f"{live_server.url}/cases/team/")
+        queue = page.locator("[data-testid=unassigned]")
+        assert "张主任" in queue.inner_text()
+        _no_sideways_scroll(page, width)
+        page.screenshot(path=str(artifacts / f"{name}-team.png"), full_page=True)
     finally:
         context.close()
